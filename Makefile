@@ -1,0 +1,31 @@
+# The README's two commands are `make run` and `make test`; both set everything up themselves.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: install run test lint bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+run: install
+	$(BIN)/diplowatch seed
+	$(BIN)/diplowatch stats
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy diplowatch store workers crawler
+
+test: install lint
+	eval "$$(PYTHON=$(BIN)/python scripts/test-services.sh)" && $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	eval "$$(PYTHON=$(BIN)/python scripts/test-services.sh)" && $(BIN)/python bench/seed_import.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

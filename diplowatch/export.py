@@ -1,0 +1,74 @@
+"""Presenting documents: one JSON object per line for export, a readable page for `show`."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from datetime import datetime
+from typing import Any
+
+from store.archive import DocumentView
+
+
+def _iso(moment: datetime | None) -> str | None:
+    """ISO 8601 with its offset, or None."""
+    return moment.isoformat() if moment else None
+
+
+def to_json(view: DocumentView) -> dict[str, Any]:
+    """The export record of one document (its latest version); the schema is in the README."""
+    return {
+        "id": view.id,
+        "key": view.key,
+        "source": view.source,
+        "kind": view.kind,
+        "url": view.url,
+        "title": view.title,
+        "title_en": view.title_en,
+        "published_at": _iso(view.published_at),
+        "published_precision": view.published_precision,
+        "speakers": view.speakers,
+        "location": view.location,
+        "body": view.body,
+        "is_excerpt": view.is_excerpt,
+        "comments": [
+            {"author": c["author"], "posted_at": _iso(c["posted_at"]), "text": c["text"]} for c in view.comments
+        ],
+        "content_sha256": view.content_sha256,
+        "duplicate_of": view.duplicate_of,
+        "excerpt_of": view.excerpt_of,
+        "version": view.version,
+        "captions": view.extras.get("captions", []),
+        "related": view.extras.get("related", []),
+        "credits": view.extras.get("credits", []),
+    }
+
+
+def to_jsonl(view: DocumentView) -> str:
+    """One line of JSON Lines, Chinese kept readable (not \\u-escaped)."""
+    return json.dumps(to_json(view), ensure_ascii=False)
+
+
+def to_text(view: DocumentView) -> str:
+    """A document laid out for reading in a terminal."""
+    facts = [
+        ("source", view.source),
+        ("kind", view.kind + (" (excerpt)" if view.is_excerpt else "")),
+        ("url", view.url),
+        ("English title", view.title_en),
+        ("published", f"{_iso(view.published_at)} ({view.published_precision})" if view.published_at else None),
+        ("speakers", ", ".join(view.speakers) or None),
+        ("location", view.location),
+        ("version", str(view.version)),
+        ("duplicate of", f"#{view.duplicate_of}" if view.duplicate_of else None),
+        ("excerpt of", f"#{view.excerpt_of}" if view.excerpt_of else None),
+    ]
+    lines = [f"#{view.id}  {view.title}", "=" * 40]
+    lines += [f"{name:>14}: {value}" for name, value in facts if value]
+    lines += ["", view.body]
+    if view.comments:
+        lines += ["", f"--- {len(view.comments)} comments ---"]
+        for comment in view.comments:
+            lines.append(f"[{_iso(comment['posted_at'])}] {comment['author']}:")
+            lines.append(textwrap.indent(comment["text"], "    "))
+    return "\n".join(lines)

@@ -1,0 +1,88 @@
+"""`diplowatch seed`: fill the archive from existing files, through the crawler's own path."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+from tqdm import tqdm
+
+from store import raw
+from store.db import transaction
+from workers.errors import ParseError
+from workers.ingest import Outcome, Thresholds, ingest, record_failure
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Tally:
+    """What a seed run did: files read, and what happened to the documents in them."""
+
+    files: int = 0
+    documents: Counter[str] = field(default_factory=Counter)
+    new_comments: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, path: Path, outcomes: Iterable[Outcome]) -> None:
+        """Count one file's outcomes."""
+        self.files += 1
+        for outcome in outcomes:
+            self.documents[outcome.status] += 1
+            self.new_comments += outcome.new_comments
+            if outcome.status == "failed":
+                self.failures.append((str(path), outcome.reason or "unknown"))
+
+    def summary(self) -> str:
+        """One line a person can read."""
+        counts = " / ".join(
+            f"{self.documents[s]} {s}" for s in ("new", "changed", "unchanged", "duplicate", "excerpt", "failed")
+        )
+        return f"{self.files} files; documents: {counts}; {self.new_comments} new comments"
+
+
+def walk(paths: Iterable[Path]) -> Iterator[Path]:
+    """Every regular, non-hidden file under `paths`, in a stable order."""
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(
+                p for p in path.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.parts)
+            )
+        elif path.is_file():
+            yield path
+        else:
+            raise FileNotFoundError(f"no such file or folder: {path}")
+
+
+def seed_file(factory: sessionmaker[Session], path: Path, thresholds: Thresholds) -> list[Outcome]:
+    """Store one file as a raw page, then ingest it by id; an unexpected error fails only this file."""
+    data = path.read_bytes()
+    fetched_at = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    with transaction(factory) as session:
+        raw_id = raw.add(session, data, origin=f"seed:{path.name}", headers={"path": str(path)},
+                         fetched_at=fetched_at)
+    try:
+        with transaction(factory) as session:
+            return ingest(session, raw_id, thresholds)
+    except Exception as error:  # a parser bug must not stop the run; the raw page waits for reparse
+        log.exception("ingest of %s failed", path)
+        failure = ParseError(f"internal error: {type(error).__name__}: {error}", parser="ingest")
+        with transaction(factory) as session:
+            record_failure(session, raw_id, failure)
+        return [Outcome("failed", reason=failure.reason)]
+
+
+def seed(
+    factory: sessionmaker[Session], paths: Iterable[Path], thresholds: Thresholds, progress: bool = True
+) -> Tally:
+    """Seed every file under `paths`; running it again adds nothing."""
+    files = list(walk(paths))
+    tally = Tally()
+    for path in tqdm(files, desc="seeding", unit="file", disable=not progress):
+        tally.add(path, seed_file(factory, path, thresholds))
+    return tally

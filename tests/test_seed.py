@@ -1,0 +1,125 @@
+"""`diplowatch seed`, `export`, `show` and `stats` end to end, on both databases."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from diplowatch.cli import cli
+from store import archive
+from store.models import Base, ParseFailure
+from tests.conftest import SEEDS
+
+SEED_DOCUMENTS = 1 + 1 + 24 + 1 + 1
+
+
+def invoke(*args: str) -> str:
+    """Run the command line and return its output, failing the test on a non-zero exit."""
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def row_counts(factory: sessionmaker[Session]) -> dict[str, int]:
+    """Rows in every table."""
+    with factory() as session:
+        return {
+            table.name: session.scalar(select(func.count()).select_from(table)) or 0
+            for table in Base.metadata.sorted_tables
+        }
+
+
+def exported(database_url: str) -> list[dict[str, Any]]:
+    """The export, parsed."""
+    return [json.loads(line) for line in invoke("export", "--db", database_url).splitlines()]
+
+
+def test_seeding_twice_adds_nothing(database_url: str, factory: sessionmaker[Session]) -> None:
+    first = invoke("seed", "--db", database_url, "--no-progress", str(SEEDS))
+    assert f"5 files; documents: {SEED_DOCUMENTS} new / 0 changed / 0 unchanged / 0 duplicate" in first
+    counts = row_counts(factory)
+    second = invoke("seed", "--db", database_url, "--no-progress", str(SEEDS))
+    assert f"5 files; documents: 0 new / 0 changed / {SEED_DOCUMENTS} unchanged" in second
+    assert row_counts(factory) == counts
+    assert counts["documents"] == SEED_DOCUMENTS and counts["versions"] == SEED_DOCUMENTS
+    assert counts["blobs"] == 5 and counts["raw_pages"] == 5 and counts["comments"] == 13
+
+
+def test_export_has_every_field(database_url: str) -> None:
+    invoke("seed", "--db", database_url, "--no-progress", str(SEEDS))
+    records = exported(database_url)
+    assert len(records) == SEED_DOCUMENTS
+    required = {
+        "id", "source", "kind", "url", "title", "title_en", "published_at", "published_precision", "speakers",
+        "location", "body", "is_excerpt", "comments", "content_sha256", "duplicate_of", "excerpt_of", "version",
+    }
+    assert all(required <= record.keys() for record in records)
+    by_title = {record["title"]: record for record in records}
+
+    hongkong = by_title["香港政策法报告"]
+    assert hongkong["source"] == "usembassy-china" and hongkong["is_excerpt"] is True
+    assert hongkong["published_at"] == "2021-03-31T10:52:00-04:00"
+    assert hongkong["published_precision"] == "datetime"
+    assert by_title["对香港民主的攻击"]["published_at"] == "2021-03-11T19:03:00-05:00"
+
+    rubio = next(r for r in records if r["title_en"] and r["title_en"].startswith("Secretary of State Marco Rubio and"))
+    assert rubio["source"] == "state-gov" and rubio["kind"] == "transcript"
+    assert rubio["published_at"].startswith("2025-09-03") and rubio["published_precision"] == "date"
+    assert "Responses" not in rubio["body"]
+
+    rfa = next(r for r in records if r["source"] == "rfa-mandarin")
+    assert rfa["url"] == "https://www.rfa.org/mandarin/Xinwen/6-10282023125450.html"
+    assert rfa["published_at"] == "2023-10-28T12:54:50-04:00" and rfa["published_precision"] == "datetime"
+
+    wenxuecity = next(r for r in records if r["source"] == "wenxuecity")
+    assert len(wenxuecity["comments"]) == 13
+    first = wenxuecity["comments"][0]
+    assert set(first) == {"author", "posted_at", "text"} and first["posted_at"].startswith("2024-04-06T")
+    assert all(r["version"] == 1 and r["duplicate_of"] is None for r in records)
+
+
+def test_show_and_stats(database_url: str) -> None:
+    invoke("seed", "--db", database_url, "--no-progress", str(SEEDS))
+    rfa_id = next(r["id"] for r in exported(database_url) if r["source"] == "rfa-mandarin")
+    shown = invoke("show", "--db", database_url, str(rfa_id))
+    assert "美国务院发言人谈布林肯国务卿与中国外长王毅会面" in shown and "rfa-mandarin" in shown
+    stats = invoke("stats", "--db", database_url)
+    assert "usembassy-china" in stats and "24" in stats
+    assert "parse failures: 0" in stats
+
+
+def test_bad_files_are_recorded_and_do_not_stop_the_run(
+    database_url: str, factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    shutil.copy(next(SEEDS.glob("003_*")), folder / "good.md")
+    wenxuecity = next(SEEDS.glob("004_*")).read_text("utf-8")
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "binary.bin").write_bytes(bytes(range(256)) * 4)
+    (folder / "gbk.txt").write_bytes(wenxuecity.encode("gbk", errors="replace"))
+    (folder / "cut.txt").write_bytes(wenxuecity.encode("utf-8")[:1001])
+    (folder / "unknown.txt").write_text("a shopping list\nmilk\neggs\n", "utf-8")
+    output = invoke("seed", "--db", database_url, "--no-progress", str(folder))
+    assert "6 files; documents: 1 new" in output and "5 failed" in output
+    with factory() as session:
+        reasons = {f.reason for f in session.scalars(select(ParseFailure))}
+        assert len(reasons) == 5
+        assert archive.stats(session).not_ingested == 0
+    joined = " | ".join(sorted(reasons)).lower()
+    for cause in ("empty", "binary", "gbk", "truncated", "no parser"):
+        assert cause in joined, (cause, reasons)
+    stats = invoke("stats", "--db", database_url)
+    assert "parse failures: 5" in stats and "seed:gbk.txt" in stats
+
+
+def test_postgres_url_works_as_written(postgres_url: str) -> None:
+    plain = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    assert plain.startswith("postgresql://")
+    assert "documents by source" in invoke("stats", "--db", plain)

@@ -1,0 +1,1 @@
+"""Background work: parsers, deduplication and ingest (Dramatiq actors come later)."""

@@ -1,0 +1,27 @@
+"""The short tree of named exceptions raised across diplowatch."""
+
+
+class DiplowatchError(Exception):
+    """Base of every error diplowatch raises on purpose."""
+
+    #: False for errors that running the same work again cannot fix.
+    retryable: bool = True
+
+
+class ParseError(DiplowatchError):
+    """A page that no parser could turn into documents; the reason says why."""
+
+    retryable = False
+
+    def __init__(self, reason: str, parser: str = "detect") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.parser = parser
+
+
+class FetchError(DiplowatchError):
+    """A page that could not be fetched (network, HTTP status)."""
+
+
+class DeliveryError(DiplowatchError):
+    """An alert that could not be delivered."""
