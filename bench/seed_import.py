@@ -30,7 +30,8 @@ FROM_LINE = re.compile(r"^from: (\S+)$", re.MULTILINE)
 def shifted(text: str, amount: int) -> str:
     """The text with every common CJK character moved `amount` places along the block."""
     return "".join(
-        chr(CJK_FIRST + (ord(c) - CJK_FIRST + amount) % CJK_COUNT) if CJK_FIRST <= ord(c) < CJK_FIRST + CJK_COUNT
+        chr(CJK_FIRST + (ord(c) - CJK_FIRST + amount) % CJK_COUNT)
+        if CJK_FIRST <= ord(c) < CJK_FIRST + CJK_COUNT
         else c
         for c in text
     )
@@ -54,7 +55,16 @@ def make_files(folder: Path, count: int) -> int:
 
 def run_seed(database_url: str, folder: Path) -> tuple[float, float]:
     """Seconds and peak RSS (MiB) of one `diplowatch seed` process."""
-    command = [sys.executable, "-m", "diplowatch.cli", "seed", "--no-progress", "--db", database_url, str(folder)]
+    command = [
+        sys.executable,
+        "-m",
+        "diplowatch.cli",
+        "seed",
+        "--no-progress",
+        "--db",
+        database_url,
+        str(folder),
+    ]
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
@@ -98,7 +108,9 @@ def main() -> None:
                 targets.append(("postgresql", fresh_postgres(args.pg, f"diplowatch_bench_{count}")))
             for name, url in targets:
                 seconds, peak = run_seed(url, folder)
-                print(f"  {name:<10} {count / seconds:8.0f} files/s  {seconds:7.1f} s  peak RSS {peak:6.0f} MiB")
+                print(
+                    f"  {name:<10} {count / seconds:8.0f} files/s  {seconds:7.1f} s  peak RSS {peak:6.0f} MiB"
+                )
 
 
 if __name__ == "__main__":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,7 +22,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 def db_option(command: F) -> F:
     """The --db flag every command shares."""
     return click.option(
-        "--db", "database_url", metavar="URL", help="Database URL (default: DIPLOWATCH_DATABASE_URL or ./var)."
+        "--db",
+        "database_url",
+        metavar="URL",
+        help="Database URL (default: DIPLOWATCH_DATABASE_URL or ./var).",
     )(command)
 
 
@@ -37,7 +39,9 @@ def open_archive(database_url: str | None) -> tuple[Settings, sessionmaker[Sessi
 @click.option("-v", "--verbose", is_flag=True, help="Log what happens.")
 def cli(verbose: bool) -> None:
     """diplowatch: watch US State Department statements and the Chinese-language press."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s"
+    )
 
 
 @cli.command()
@@ -60,7 +64,9 @@ def seed(database_url: str | None, paths: tuple[Path, ...], no_progress: bool) -
 @cli.command("export")
 @db_option
 @click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
-@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-", help="File (default: stdout).")
+@click.option(
+    "-o", "--output", type=click.File("w", encoding="utf-8"), default="-", help="File (default: stdout)."
+)
 def export_command(database_url: str | None, fmt: str, output: Any) -> None:
     """Write every document (its latest version) as JSON Lines."""
     _, factory = open_archive(database_url)
@@ -106,4 +112,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

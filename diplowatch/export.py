@@ -32,7 +32,8 @@ def to_json(view: DocumentView) -> dict[str, Any]:
         "body": view.body,
         "is_excerpt": view.is_excerpt,
         "comments": [
-            {"author": c["author"], "posted_at": _iso(c["posted_at"]), "text": c["text"]} for c in view.comments
+            {"author": c["author"], "posted_at": _iso(c["posted_at"]), "text": c["text"]}
+            for c in view.comments
         ],
         "content_sha256": view.content_sha256,
         "duplicate_of": view.duplicate_of,
@@ -56,7 +57,10 @@ def to_text(view: DocumentView) -> str:
         ("kind", view.kind + (" (excerpt)" if view.is_excerpt else "")),
         ("url", view.url),
         ("English title", view.title_en),
-        ("published", f"{_iso(view.published_at)} ({view.published_precision})" if view.published_at else None),
+        (
+            "published",
+            f"{_iso(view.published_at)} ({view.published_precision})" if view.published_at else None,
+        ),
         ("speakers", ", ".join(view.speakers) or None),
         ("location", view.location),
         ("version", str(view.version)),

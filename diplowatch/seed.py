@@ -41,7 +41,8 @@ class Tally:
     def summary(self) -> str:
         """One line a person can read."""
         counts = " / ".join(
-            f"{self.documents[s]} {s}" for s in ("new", "changed", "unchanged", "duplicate", "excerpt", "failed")
+            f"{self.documents[s]} {s}"
+            for s in ("new", "changed", "unchanged", "duplicate", "excerpt", "failed")
         )
         return f"{self.files} files; documents: {counts}; {self.new_comments} new comments"
 
@@ -51,7 +52,9 @@ def walk(paths: Iterable[Path]) -> Iterator[Path]:
     for path in paths:
         if path.is_dir():
             yield from sorted(
-                p for p in path.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.parts)
+                p
+                for p in path.rglob("*")
+                if p.is_file() and not any(part.startswith(".") for part in p.parts)
             )
         elif path.is_file():
             yield path
@@ -64,8 +67,9 @@ def seed_file(factory: sessionmaker[Session], path: Path, thresholds: Thresholds
     data = path.read_bytes()
     fetched_at = datetime.fromtimestamp(path.stat().st_mtime, UTC)
     with transaction(factory) as session:
-        raw_id = raw.add(session, data, origin=f"seed:{path.name}", headers={"path": str(path)},
-                         fetched_at=fetched_at)
+        raw_id = raw.add(
+            session, data, origin=f"seed:{path.name}", headers={"path": str(path)}, fetched_at=fetched_at
+        )
     try:
         with transaction(factory) as session:
             return ingest(session, raw_id, thresholds)

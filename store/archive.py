@@ -126,7 +126,10 @@ def _links(session: Session, ids: list[int]) -> dict[tuple[int, str], int]:
 def stats(session: Session) -> Stats:
     """What the archive holds, and what went wrong."""
     by_source = session.execute(
-        select(Source.name, func.count(Document.id)).join(Document).group_by(Source.name).order_by(Source.name)
+        select(Source.name, func.count(Document.id))
+        .join(Document)
+        .group_by(Source.name)
+        .order_by(Source.name)
     ).all()
     links = session.execute(select(DocumentLink.kind, func.count()).group_by(DocumentLink.kind)).all()
     failures = session.execute(

@@ -57,9 +57,7 @@ def traditional(text: str) -> str:
     return str(OpenCC("s2t").convert(text))
 
 
-@pytest.mark.parametrize(
-    ("prefix", "index"), [("000", 0), ("001", 0), ("002", 2), ("003", 0), ("004", 0)]
-)
+@pytest.mark.parametrize(("prefix", "index"), [("000", 0), ("001", 0), ("002", 2), ("003", 0), ("004", 0)])
 @pytest.mark.parametrize("variant", [punctuated, with_chrome, traditional])
 def test_near_copy_is_linked_as_duplicate(
     factory: sessionmaker[Session], prefix: str, index: int, variant: object
@@ -94,7 +92,9 @@ def test_shortened_excerpt_is_linked_to_full_text(factory: sessionmaker[Session]
 def test_excerpt_seen_first_is_linked_when_full_text_arrives(factory: sessionmaker[Session]) -> None:
     full = seed_document("001")
     middle = len(full.body) // 3
-    excerpt = store(factory, replace(full, key="listing:x", body=full.body[middle : middle * 2], is_excerpt=True))
+    excerpt = store(
+        factory, replace(full, key="listing:x", body=full.body[middle : middle * 2], is_excerpt=True)
+    )
     statement = store(factory, full)
     assert (excerpt.status, statement.status) == ("new", "new")
     assert links(factory) == {(excerpt.document_id, statement.document_id, "excerpt_of")}

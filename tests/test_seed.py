@@ -56,8 +56,23 @@ def test_export_has_every_field(database_url: str) -> None:
     records = exported(database_url)
     assert len(records) == SEED_DOCUMENTS
     required = {
-        "id", "source", "kind", "url", "title", "title_en", "published_at", "published_precision", "speakers",
-        "location", "body", "is_excerpt", "comments", "content_sha256", "duplicate_of", "excerpt_of", "version",
+        "id",
+        "source",
+        "kind",
+        "url",
+        "title",
+        "title_en",
+        "published_at",
+        "published_precision",
+        "speakers",
+        "location",
+        "body",
+        "is_excerpt",
+        "comments",
+        "content_sha256",
+        "duplicate_of",
+        "excerpt_of",
+        "version",
     }
     assert all(required <= record.keys() for record in records)
     by_title = {record["title"]: record for record in records}
@@ -68,7 +83,9 @@ def test_export_has_every_field(database_url: str) -> None:
     assert hongkong["published_precision"] == "datetime"
     assert by_title["对香港民主的攻击"]["published_at"] == "2021-03-11T19:03:00-05:00"
 
-    rubio = next(r for r in records if r["title_en"] and r["title_en"].startswith("Secretary of State Marco Rubio and"))
+    rubio = next(
+        r for r in records if r["title_en"] and r["title_en"].startswith("Secretary of State Marco Rubio and")
+    )
     assert rubio["source"] == "state-gov" and rubio["kind"] == "transcript"
     assert rubio["published_at"].startswith("2025-09-03") and rubio["published_precision"] == "date"
     assert "Responses" not in rubio["body"]

@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from store import raw
@@ -149,8 +149,11 @@ def _add_version(
             body=parsed.body,
             content_sha256=body_hash,
             sketch=dedup.pack(values if values is not None else dedup.sketch(parsed.body)),
-            extras={"captions": list(parsed.captions), "related": list(parsed.related),
-                    "credits": list(parsed.credits)},
+            extras={
+                "captions": list(parsed.captions),
+                "related": list(parsed.related),
+                "credits": list(parsed.credits),
+            },
             raw_page_id=page.id,
         )
     )
@@ -159,7 +162,9 @@ def _add_version(
     document.updated_at = utcnow()
 
 
-def _add_comments(session: Session, document_id: int, comments: tuple[ParsedComment, ...], raw_id: int) -> int:
+def _add_comments(
+    session: Session, document_id: int, comments: tuple[ParsedComment, ...], raw_id: int
+) -> int:
     """Keep comments not seen before; returns how many were new."""
     if not comments:
         return 0
@@ -241,7 +246,10 @@ def _similar(session: Session, values: tuple[int, ...]) -> list[tuple[int, dedup
     found = []
     for candidate_id, _ in rows:
         stored = session.scalar(
-            select(Version.sketch).where(Version.document_id == candidate_id).order_by(Version.number.desc()).limit(1)
+            select(Version.sketch)
+            .where(Version.document_id == candidate_id)
+            .order_by(Version.number.desc())
+            .limit(1)
         )
         if stored is not None:
             found.append((candidate_id, dedup.compare(values, dedup.unpack(stored))))
@@ -261,6 +269,4 @@ def _index(session: Session, document_id: int, values: tuple[int, ...]) -> None:
     """Make the document findable by its current sketch."""
     session.execute(delete(SketchAnchor).where(SketchAnchor.document_id == document_id))
     if values:
-        session.execute(
-            SketchAnchor.__table__.insert(), [{"document_id": document_id, "value": v} for v in set(values)]
-        )
+        session.execute(insert(SketchAnchor), [{"document_id": document_id, "value": v} for v in set(values)])
