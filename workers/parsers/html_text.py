@@ -1,0 +1,333 @@
+"""Article text out of HTML: body paragraphs, with captions, related links and credits kept apart."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+import lxml.html
+from lxml import etree
+from lxml.html import HtmlElement
+
+from workers.parsers.dates import Stamp, parse_iso
+from workers.parsers.text import fold_spaces
+
+
+def has_class(name: str) -> str:
+    """An XPath test for an element carrying the CSS class `name`."""
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+# Elements that start a new line of text; everything else flows inline.
+BLOCK_TAGS = frozenset({
+    "address", "article", "aside", "blockquote", "body", "dd", "div", "dl", "dt", "figure", "footer", "h1",
+    "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "ol", "p", "pre", "section", "table",
+    "tbody", "td", "th", "thead", "tr", "ul",
+})
+# Elements that are never article text.
+DROP_TAGS = frozenset({"script", "style", "iframe", "noscript", "nav", "form", "button", "svg", "video",
+                       "audio", "object", "embed", "template", "select", "textarea"})
+DROP_CLASSES = frozenset({"copyright", "element-invisible", "element-hidden",
+                          "sharedaddy", "jp-relatedposts"})  # WordPress/Jetpack "like" and "related" widgets
+DROP_IDS = frozenset({"zoomattribute", "jp-post-flair"})
+CAPTION_TAGS = frozenset({"figcaption"})
+CAPTION_CLASSES = frozenset({"lead_image_caption", "image-caption", "wp-caption-text", "photo-caption",
+                             "photo-credit"})
+# Feed generators put a grey <small> caption in a <div> right after the picture.
+SMALL_CAPTIONS = etree.XPath(".//div[preceding-sibling::*[1][self::img]]/small")
+DATA_CAPTIONS = etree.XPath(".//@data-caption")
+EXTERNAL_LINKS = etree.XPath(f".//a[{has_class('external-link')}]")
+LINK_LISTS = etree.XPath(".//ul | .//ol")
+# Feed generators open the body with <div><i>author<br>timestamp</i></div>.
+FEED_BYLINES = etree.XPath(".//div[count(*) = 1]/i")
+# Where a saved whole page keeps its article, most specific first.
+CONTENT_ROOTS = tuple(
+    etree.XPath(path)
+    for path in (
+        f"//*[{has_class('field-name-body')}]",  # Drupal (pao-pao.net)
+        "//*[@id='article-content']",  # allnow.com
+        f"//*[{has_class('entry-content')}]",  # WordPress (iyouport.org, nei.st)
+        "//*[@itemprop='articleBody']",
+        "//article",
+    )
+)
+# Explicit publication dates a page may carry, most trustworthy first.
+PUBLISHED_DATES = tuple(
+    etree.XPath(path)
+    for path in (
+        "//meta[@property='article:published_time']/@content",
+        "//*[contains(concat(' ', normalize-space(@property), ' '), ' dc:date ')]/@content",
+        f"//time[{has_class('published')}]/@datetime",
+        "//*[@itemprop='datePublished']/@content | //*[@itemprop='datePublished']/@datetime",
+        f"//time[not({has_class('updated')})]/@datetime",
+    )
+)
+# The feed mirror wraps an article in a bare <div>; anything else is a saved page with site chrome.
+MIRROR_WRAPPER = re.compile(r"\s*<div>")
+
+# Prettified HTML breaks lines anywhere; such breaks are spaces in English and nothing between Chinese.
+SOFT_BREAK = "\x01"
+NEWLINE_RUN = re.compile(r"[ \t\r\f\v\u00a0]*\n\s*")
+CJK = "\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef"
+CJK_OR_QUOTE = CJK + "\u2014\u2018-\u201d\u2026"
+CJK_CHAR = re.compile(f"[{CJK}]")
+CJK_OR_QUOTE_CHAR = re.compile(f"[{CJK_OR_QUOTE}]")
+SOFT_RUN = re.compile(r"[ \x01]*\x01[ \x01]*")
+
+# Editor credits closing an RFA article: "记者：乔龙 责编：胡力汉 网编：瑞哲", "编辑：何平".
+EDITOR_LABEL = re.compile(r"责编|責編|网编|網編|(?<![总總主])(?:编辑|編輯)\s*[:：]")
+SENTENCE_END = "。！？!?”」』"
+MAX_CREDIT_CHARS = 80
+# Whole short lines that are bylines: "撰稿丨冯塬雅", "采写︱张弘", "作者：…".
+# Who spoke counts as a byline only with allnow's "︱" separator: "发言人：…" may be a speaker's turn.
+BYLINE_LINE = re.compile(
+    r"(?:撰稿|撰文|采写|採寫|作者|翻译|翻譯|整理|编辑|編輯|责编|責編|网编|網編)\s*[丨︱|｜:：]"
+    r"|(?:记者|記者|发言人|讲者|主讲)\s*[丨︱｜]"
+)
+MAX_BYLINE_CHARS = 60
+# Lines that are site or feed chrome, not article text.
+CHROME_LINES = re.compile(
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?"  # feed timestamps
+    r"|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{1,2} \w{3} \d{4} \d{2}:\d{2}(?::\d{2})? (?:GMT|UTC|[+-]\d{4})"
+    r"|\d{2}/\d{2}/\d{4} - \d{2}:\d{2}"
+    r"|(?:©|Copyright\b).*"  # copyright notices
+    r"|[—–\-_=~·*]{3,}"  # separator rules
+    r"|获取更多RSS[:：]?|https?://feedx\.(?:net|xyz)/?"  # feed generator advertising
+    r"|(?:请)?微信搜索.*"  # WeChat account promotion (allnow.com)
+    r"|（欢迎点击此处订阅NYT简报.*）|点击查看本文英文版。"  # cn.nytimes.com
+    r"|德国之声致力於为您提供客观中立的新闻报导.*"  # dw.com disclaimer
+    r"|\.\.\.more",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class HtmlText:
+    """What an article's HTML yields once chrome and furniture are taken out."""
+
+    paragraphs: tuple[str, ...] = ()
+    captions: tuple[str, ...] = ()
+    related: tuple[str, ...] = ()
+    credits: tuple[str, ...] = ()
+    published: Stamp | None = None
+
+
+def unique(items: Iterable[str]) -> tuple[str, ...]:
+    """Non-empty items, first occurrence only, in order."""
+    return tuple(dict.fromkeys(item for item in items if item))
+
+
+def parse_html(html: str) -> HtmlElement | None:
+    """The <body> of `html` parsed leniently, or None when there is no markup at all."""
+    if not html.strip():
+        return None
+    try:
+        return lxml.html.document_fromstring(html).body
+    except etree.ParserError:
+        return None
+
+
+def published_in(root: HtmlElement) -> Stamp | None:
+    """The first explicit publication date the page declares."""
+    for xpath in PUBLISHED_DATES:
+        for value in xpath(root):
+            stamp = parse_iso(str(value))
+            if stamp:
+                return stamp
+    return None
+
+
+def content_root(root: HtmlElement) -> HtmlElement:
+    """The element holding the article in a saved whole page."""
+    for xpath in CONTENT_ROOTS:
+        found = xpath(root)
+        if found:
+            return found[0]
+    return root
+
+
+def element_text(element: HtmlElement) -> str:
+    """All text inside `element`, whitespace folded."""
+    return fold_spaces(element.text_content())
+
+
+def find_elements(
+    root: HtmlElement, tags: frozenset[str], classes: frozenset[str], ids: frozenset[str] = frozenset()
+) -> list[HtmlElement]:
+    """Elements under `root` with one of these tags, classes or ids, in document order."""
+    # One pass in Python: libxml2's XPath class tests cost several times more on large pages.
+    found = []
+    for element in root.iter():
+        tag = element.tag
+        if not isinstance(tag, str):
+            continue
+        names = element.get("class")
+        if tag in tags or element.get("id") in ids or (names and not classes.isdisjoint(names.split())):
+            found.append(element)
+    return found
+
+
+def take_captions(root: HtmlElement) -> list[str]:
+    """Image captions in elements of their own, removed from the tree."""
+    captions = []
+    for element in find_elements(root, CAPTION_TAGS, CAPTION_CLASSES) + SMALL_CAPTIONS(root):
+        captions.append(element_text(element))
+        element.drop_tree()
+    return captions
+
+
+def is_link_only(item: HtmlElement) -> bool:
+    """True when a list item's text is nothing but its links' text."""
+    links = list(item.iter("a"))
+    text = element_text(item)
+    return bool(links and text) and text == fold_spaces("".join(a.text_content() for a in links))
+
+
+def link_target(link: HtmlElement, base_url: str | None) -> str:
+    """The absolute URL a link points to, or its text when it has none."""
+    href = (link.get("href") or "").strip()
+    if not href:
+        return element_text(link)
+    return urljoin(base_url, href) if base_url else href
+
+
+def take_related(root: HtmlElement, base_url: str | None) -> list[str]:
+    """Related-article links (lists of bare links, RFA's a.external-link), removed from the tree."""
+    related: list[str] = []
+    for listing in LINK_LISTS(root):
+        items = [child for child in listing if child.tag == "li"]
+        if items and all(is_link_only(item) for item in items):
+            related.extend(link_target(a, base_url) for item in items for a in item.iter("a"))
+            listing.drop_tree()
+    for link in EXTERNAL_LINKS(root):
+        parent = link.getparent()
+        # Only a link standing alone in its block is furniture; one inside a sentence is text.
+        if parent is not None and element_text(parent) == element_text(link):
+            related.append(link_target(link, base_url))
+            parent.drop_tree()
+    return related
+
+
+def take_feed_bylines(root: HtmlElement) -> list[str]:
+    """Authors from a feed generator's "author<br>timestamp" header, removed from the tree."""
+    credits: list[str] = []
+    for italic in FEED_BYLINES(root):
+        lines = [fold_spaces(part) for part in italic.itertext()]
+        lines = [line for line in lines if line]
+        if lines and CHROME_LINES.fullmatch(lines[-1]):
+            credits.extend(line for line in lines[:-1] if not CHROME_LINES.fullmatch(line))
+            holder = italic.getparent()
+            (italic if holder is None else holder).drop_tree()
+    return credits
+
+
+def drop_chrome(root: HtmlElement) -> None:
+    """Remove scripts, styles, frames, forms, copyright notices and hidden elements."""
+    for element in find_elements(root, DROP_TAGS, DROP_CLASSES, DROP_IDS):
+        element.drop_tree()
+
+
+def soft_breaks(text: str) -> str:
+    """`text` with its source line breaks marked as soft breaks."""
+    return NEWLINE_RUN.sub(SOFT_BREAK, text) if "\n" in text else text
+
+
+def collect_text(element: HtmlElement, parts: list[str]) -> None:
+    """Append the text under `element` to `parts`, with newlines around blocks."""
+    tag = element.tag
+    if not isinstance(tag, str):  # comments and processing instructions have no text of their own
+        return
+    block = tag in BLOCK_TAGS
+    if block:
+        parts.append("\n")
+    if tag == "br":
+        parts.append("\n")
+    if element.text:
+        parts.append(soft_breaks(element.text))
+    for child in element:
+        collect_text(child, parts)
+        if child.tail:
+            parts.append(soft_breaks(child.tail))
+    if block:
+        parts.append("\n")
+
+
+def joins_without_space(before: str, after: str) -> bool:
+    """True when a line break between these characters is no space (Chinese on one side, or both)."""
+    if not before or not after:
+        return True
+    return bool(
+        (CJK_CHAR.match(before) and CJK_OR_QUOTE_CHAR.match(after))
+        or (CJK_OR_QUOTE_CHAR.match(before) and CJK_CHAR.match(after))
+    )
+
+
+def join_soft_breaks(line: str) -> str:
+    """`line` with each soft break turned into a space, or into nothing inside Chinese text."""
+
+    def replace(run: re.Match[str]) -> str:
+        before = line[run.start() - 1] if run.start() else ""
+        after = line[run.end()] if run.end() < len(line) else ""
+        return "" if joins_without_space(before, after) else " "
+
+    return SOFT_RUN.sub(replace, line)
+
+
+def text_lines(root: HtmlElement) -> list[str]:
+    """The visible text of `root` as folded, non-empty lines, one per block."""
+    parts: list[str] = []
+    collect_text(root, parts)
+    lines = []
+    for raw in "".join(parts).split("\n"):
+        if not raw or raw.isspace():
+            continue
+        line = fold_spaces(join_soft_breaks(raw) if SOFT_BREAK in raw else raw)
+        if line:
+            lines.append(line)
+    return lines
+
+
+def split_credit(line: str) -> tuple[str, str]:
+    """A line split into (text, editor credit) when it ends in one; credit is "" otherwise."""
+    if len(line) <= MAX_BYLINE_CHARS and BYLINE_LINE.match(line):
+        return "", line
+    label = EDITOR_LABEL.search(line)
+    if not label:
+        return line, ""
+    tail = line[label.start():]
+    if any(mark in tail for mark in SENTENCE_END):
+        return line, ""  # the label sits inside a sentence: prose, not a credit
+    start = max(line.rfind(mark, 0, label.start()) for mark in SENTENCE_END) + 1
+    credit = line[start:].strip()
+    if len(credit) > MAX_CREDIT_CHARS:
+        return line, ""
+    return line[:start].strip(), credit
+
+
+def article_text(html: str, base_url: str | None = None, title: str | None = None) -> HtmlText:
+    """Body paragraphs of an article's HTML, with its furniture kept apart."""
+    root = parse_html(html)
+    if root is None:
+        return HtmlText()
+    published = published_in(root)
+    if not MIRROR_WRAPPER.match(html):
+        root = content_root(root)
+    # data-caption attributes sit inside chrome (RFA's zoom link), so they are read before it goes.
+    captions = [fold_spaces(str(value)) for value in DATA_CAPTIONS(root)]
+    drop_chrome(root)
+    captions += take_captions(root)
+    related = take_related(root, base_url)
+    credits = take_feed_bylines(root)
+    body: list[str] = []
+    for line in text_lines(root):
+        text, credit = split_credit(line)
+        if credit:
+            credits.append(credit)
+        if text and not CHROME_LINES.fullmatch(text):
+            body.append(text)
+    # The page's own headline repeats the title (but a one-line post may be nothing else).
+    while len(body) > 1 and title and body[0] == fold_spaces(title):
+        body.pop(0)
+    return HtmlText(tuple(body), unique(captions), unique(related), unique(credits), published)

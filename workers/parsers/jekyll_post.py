@@ -1,0 +1,132 @@
+"""Jekyll posts written by feed-to-Jekyll mirrors: YAML front matter, then the article's HTML."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import yaml
+
+from workers.document import Document
+from workers.errors import ParseError
+from workers.parsers.dates import Stamp, from_epoch_ms, host_in, url_date, url_datetime
+from workers.parsers.html_text import article_text
+
+NAME = "jekyll-post"
+
+FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(?P<yaml>.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+FRONT_MATTER_KEY = re.compile(r"^(?:title|from):", re.MULTILINE)
+DETECT_CHARS = 4000
+# The mirror's publication time in epoch milliseconds, or NaN when the feed gave none.
+EPOCH_COMMENT = re.compile(r"\s*<!--\s*(?P<value>-?\d+|NaN)\s*-->[ \t]*(?:\r?\n)?")
+# The mirror's "[title](url)" line over "------"; a title may run over a few lines.
+LINK_HEADER = re.compile(r"\s*\[[^\n]*(?:\n[^\n]*){0,3}?\]\([^\n]*\)[ \t]*\r?\n-{3,}[ \t]*(?:\r?\n|\Z)")
+DIV_OPEN = re.compile(r"<div\b", re.IGNORECASE)
+DIV_CLOSE = re.compile(r"</div\s*>", re.IGNORECASE)
+# libyaml's loader when present: the same safe subset, about ten times faster.
+SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# Sites named otherwise than by their host.
+SOURCE_NAMES = {"rfa.org": "rfa-mandarin"}
+HOST_PREFIXES = ("www.", "m.")
+
+
+def detect(text: str) -> bool:
+    """True for text that opens with YAML front matter naming a title or a source URL."""
+    opens = text.lstrip("\ufeff").startswith("---")
+    return opens and FRONT_MATTER_KEY.search(text, 0, DETECT_CHARS) is not None
+
+
+def normalize_url(url: str) -> str:
+    """A canonical form of an article URL: https, lowercase host, no fragment."""
+    parts = urlsplit(url.strip())
+    scheme = "https" if parts.scheme in ("http", "https", "") else parts.scheme
+    return urlunsplit((scheme, parts.netloc.lower(), parts.path, parts.query, ""))
+
+
+def source_of(url: str) -> str:
+    """The source name of an article URL: the site's host without www./m., or a known name."""
+    host = (urlsplit(url).hostname or "").lower()
+    for domain, name in SOURCE_NAMES.items():
+        if host_in(host, (domain,)):
+            return name
+    for prefix in HOST_PREFIXES:
+        host = host.removeprefix(prefix)
+    return host
+
+
+def front_matter(text: str) -> tuple[dict[str, Any], str]:
+    """The parsed front matter and the rest of the file."""
+    text = text.lstrip("\ufeff")
+    if not text.startswith("---"):
+        raise ParseError("no YAML front matter at the top", NAME)
+    match = FRONT_MATTER.match(text)
+    if not match:
+        raise ParseError("truncated: the front matter never closes", NAME)
+    try:
+        meta = yaml.load(match["yaml"], Loader=SafeLoader)
+    except yaml.YAMLError as error:
+        raise ParseError(f"front matter is not valid YAML: {error}", NAME) from error
+    if not isinstance(meta, dict):
+        raise ParseError("front matter is not a mapping", NAME)
+    return meta, text[match.end():]
+
+
+def epoch_and_html(rest: str) -> tuple[int | None, str]:
+    """The epoch milliseconds from the mirror's comment line (None if absent or NaN) and the HTML."""
+    epoch = None
+    comment = EPOCH_COMMENT.match(rest)
+    if comment:
+        rest = rest[comment.end():]
+        if comment["value"] != "NaN":
+            epoch = int(comment["value"])
+    header = LINK_HEADER.match(rest)
+    return epoch, rest[header.end():] if header else rest
+
+
+def check_complete(html: str) -> None:
+    """Raise when the HTML stops in the middle: an unclosed <div> or a cut-off tag."""
+    stripped = html.strip()
+    if "<" in stripped and not stripped.endswith(">"):
+        raise ParseError("truncated: the HTML stops in the middle of a tag or text", NAME)
+    if len(DIV_OPEN.findall(html)) > len(DIV_CLOSE.findall(html)):
+        raise ParseError("truncated: an HTML <div> is never closed", NAME)
+
+
+def publication(epoch: int | None, url: str, in_html: Stamp | None) -> Stamp | None:
+    """The best publication time: mirror's epoch, URL timestamp, the page's own date, URL date."""
+    if epoch is not None:
+        return Stamp(from_epoch_ms(epoch), "datetime")
+    # Without an epoch the front matter `date:` is only when the mirror fetched the item.
+    return url_datetime(url) or in_html or url_date(url)
+
+
+def parse(text: str, url: str | None = None) -> tuple[Document, ...]:
+    """The one article of a mirrored Jekyll post."""
+    meta, rest = front_matter(text)
+    title = str(meta.get("title") or "").strip()
+    if not title:
+        raise ParseError("front matter has no title", NAME)
+    origin = str(meta.get("from") or url or "").strip()
+    if not origin:
+        raise ParseError("front matter has no from: URL", NAME)
+    canonical = normalize_url(origin)
+    epoch, html = epoch_and_html(rest)
+    check_complete(html)
+    extracted = article_text(html, canonical, title)
+    stamp = publication(epoch, canonical, extracted.published)
+    return (
+        Document(
+            key=canonical,
+            source=source_of(canonical),
+            kind="article",
+            title=title,
+            body="\n".join(extracted.paragraphs),
+            url=canonical,
+            published_at=stamp.at if stamp else None,
+            published_precision=stamp.precision if stamp else "unknown",
+            captions=extracted.captions,
+            related=extracted.related,
+            credits=extracted.credits,
+        ),
+    )
