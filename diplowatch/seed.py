@@ -54,7 +54,7 @@ def walk(paths: Iterable[Path]) -> Iterator[Path]:
             yield from sorted(
                 p
                 for p in path.rglob("*")
-                if p.is_file() and not any(part.startswith(".") for part in p.parts)
+                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
         elif path.is_file():
             yield path
@@ -62,14 +62,28 @@ def walk(paths: Iterable[Path]) -> Iterator[Path]:
             raise FileNotFoundError(f"no such file or folder: {path}")
 
 
-def seed_file(factory: sessionmaker[Session], path: Path, thresholds: Thresholds) -> list[Outcome]:
-    """Store one file as a raw page, then ingest it by id; an unexpected error fails only this file."""
-    data = path.read_bytes()
-    fetched_at = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+CHUNK = 200  # files per transaction: commits are the cost that batching saves
+
+
+def store_raw(factory: sessionmaker[Session], paths: list[Path]) -> list[int]:
+    """Write the files as raw pages, first and in one transaction; returns their ids."""
     with transaction(factory) as session:
-        raw_id = raw.add(
-            session, data, origin=f"seed:{path.name}", headers={"path": str(path)}, fetched_at=fetched_at
-        )
+        return [
+            raw.add(
+                session,
+                path.read_bytes(),
+                origin=f"seed:{path.name}",
+                headers={"path": str(path)},
+                fetched_at=datetime.fromtimestamp(path.stat().st_mtime, UTC),
+            )
+            for path in paths
+        ]
+
+
+def ingest_one(
+    factory: sessionmaker[Session], raw_id: int, path: Path, thresholds: Thresholds
+) -> list[Outcome]:
+    """Ingest one raw page in its own transaction; an unexpected error fails only this page."""
     try:
         with transaction(factory) as session:
             return ingest(session, raw_id, thresholds)
@@ -81,12 +95,30 @@ def seed_file(factory: sessionmaker[Session], path: Path, thresholds: Thresholds
         return [Outcome("failed", reason=failure.reason)]
 
 
+def ingest_chunk(
+    factory: sessionmaker[Session], raw_ids: list[int], paths: list[Path], thresholds: Thresholds
+) -> list[list[Outcome]]:
+    """Ingest raw pages in one transaction; if anything unexpected breaks, redo them one by one."""
+    try:
+        with transaction(factory) as session:
+            return [ingest(session, raw_id, thresholds) for raw_id in raw_ids]
+    except Exception:
+        return [
+            ingest_one(factory, raw_id, path, thresholds) for raw_id, path in zip(raw_ids, paths, strict=True)
+        ]
+
+
 def seed(
     factory: sessionmaker[Session], paths: Iterable[Path], thresholds: Thresholds, progress: bool = True
 ) -> Tally:
-    """Seed every file under `paths`; running it again adds nothing."""
+    """Seed every file under `paths`: raw pages first, then ingest by id. Running it again adds nothing."""
     files = list(walk(paths))
     tally = Tally()
-    for path in tqdm(files, desc="seeding", unit="file", disable=not progress):
-        tally.add(path, seed_file(factory, path, thresholds))
+    with tqdm(total=len(files), desc="seeding", unit="file", disable=not progress) as bar:
+        for start in range(0, len(files), CHUNK):
+            chunk = files[start : start + CHUNK]
+            raw_ids = store_raw(factory, chunk)
+            for path, outcomes in zip(chunk, ingest_chunk(factory, raw_ids, chunk, thresholds), strict=True):
+                tally.add(path, outcomes)
+            bar.update(len(chunk))
     return tally

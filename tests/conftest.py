@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from store import db
 from store.models import Base
 
+pytest_plugins = ["tests.mirror.fixtures"]
+
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
 CORPUS = ROOT.parent / "shared" / "corpus"

@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from store import raw
 from store.db import transaction
-from store.models import DocumentLink, RawPage
+from store.models import DocumentLink
 from tests.conftest import SEEDS
 from workers import dedup, parsers
 from workers.document import Document
-from workers.ingest import Outcome, Thresholds, archive
+from workers.ingest import Outcome, Thresholds, archive, prepare
 
 
 def seed_document(prefix: str, index: int = 0) -> Document:
@@ -29,7 +29,7 @@ def store(factory: sessionmaker[Session], document: Document) -> Outcome:
     """Archive one document as if it came from its own raw page."""
     with transaction(factory) as session:
         raw_id = raw.add(session, document.key.encode(), origin=f"test:{document.key}")
-        return archive(session, document, session.get_one(RawPage, raw_id), Thresholds())
+        return archive(session, prepare(document), raw_id, Thresholds())
 
 
 def links(factory: sessionmaker[Session]) -> set[tuple[int, int, str]]:

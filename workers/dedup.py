@@ -60,21 +60,37 @@ def _traditional_to_simplified() -> dict[int, str]:
     return table
 
 
+def to_simplified(text: str) -> str:
+    """Traditional characters replaced by Simplified ones, character by character."""
+    table = _traditional_to_simplified()
+    present = {c for c in set(text) if ord(c) in table}
+    # Most texts are Simplified with a handful of table characters: replacing those few is far
+    # cheaper than translating every character through the table.
+    if len(present) > 32:
+        return text.translate({ord(c): table[ord(c)] for c in present})
+    for char in present:
+        text = text.replace(char, table[ord(char)])
+    return text
+
+
 def fold(text: str) -> str:
     """Text reduced to what matters for matching: letters and digits, Simplified, case-folded."""
-    text = unicodedata.normalize("NFKC", text).casefold().translate(_traditional_to_simplified())
-    return _NOT_WORD.sub("", text)
+    return _NOT_WORD.sub("", to_simplified(unicodedata.normalize("NFKC", text).casefold()))
 
 
 def sketch(text: str, size: int = SKETCH_SIZE) -> tuple[int, ...]:
     """The `size` smallest shingle hashes of the folded text, ascending, as signed 64-bit ints."""
-    folded = fold(text)
-    if len(folded) <= SHINGLE:
-        shingles = {folded} if folded else set()
-    else:
-        shingles = {folded[i : i + SHINGLE] for i in range(len(folded) - SHINGLE + 1)}
-    hashes = {xxhash.xxh64_intdigest(s.encode("utf-8")) - _SIGN for s in shingles}
-    return tuple(heapq.nsmallest(size, hashes))
+    return sketch_folded(fold(text), size)
+
+
+def sketch_folded(folded: str, size: int = SKETCH_SIZE) -> tuple[int, ...]:
+    """`sketch` of text that is already folded."""
+    # Fixed-width UTF-32 makes every shingle a plain byte slice: no per-shingle encoding.
+    data = folded.encode("utf-32-le")
+    width = 4 * SHINGLE
+    starts = range(0, max(len(data) - width, 0) + 4, 4) if data else range(0)
+    hashes = set(map(xxhash.xxh64_intdigest, [data[i : i + width] for i in starts]))
+    return tuple(v - _SIGN for v in heapq.nsmallest(size, hashes))
 
 
 def pack(values: tuple[int, ...]) -> bytes:

@@ -1,16 +1,17 @@
 """Ingest: raw page → parse → identify, dedup, version → archive.
 
-Runs the same way for a seed file and a crawled page, and is idempotent: ingesting a raw page
-again finds every document unchanged and writes nothing but the ingest time.
+Two halves: `read` is pure and CPU-bound (parse, hash, sketch) and can run in any process;
+`ingest` writes what was read. Ingest is idempotent: ingesting a raw page again finds every
+document unchanged and writes nothing but the ingest time.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from store import raw
@@ -24,6 +25,11 @@ from workers.errors import ParseError
 Status = Literal["new", "changed", "unchanged", "duplicate", "excerpt", "failed"]
 MIN_MATCH_CHARS = 50  # shorter texts say too little to call two documents the same statement
 CANDIDATES = 8
+
+# Core tables for the hot inserts: the ORM's unit of work costs more than the rows themselves.
+DOCUMENTS: Table = Document.__table__  # type: ignore[assignment]
+VERSIONS: Table = Version.__table__  # type: ignore[assignment]
+ANCHORS: Table = SketchAnchor.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,18 +50,69 @@ class Thresholds:
     excerpt: float = 0.8
 
 
-def ingest(session: Session, raw_page_id: int, thresholds: Thresholds = Thresholds()) -> list[Outcome]:
-    """Parse one stored raw page and archive what it holds; a page that fails is recorded, not lost."""
-    page = session.get_one(RawPage, raw_page_id)
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A parsed document with what matching needs, worked out without the database."""
+
+    document: ParsedDocument
+    body_hash: str
+    sketch: tuple[int, ...]
+    matchable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """Everything a raw page yields: documents ready to archive, or the reason it failed."""
+
+    format: str | None
+    documents: tuple[Prepared, ...] = ()
+    failure: ParseError | None = None
+
+
+def prepare(document: ParsedDocument) -> Prepared:
+    """Hash and sketch one parsed document."""
+    folded = dedup.fold(document.body)
+    return Prepared(
+        document,
+        dedup.content_hash(document.body),
+        dedup.sketch_folded(folded),
+        len(folded) >= MIN_MATCH_CHARS,
+    )
+
+
+def read(data: bytes, url: str | None) -> Reading:
+    """Parse a page's bytes and prepare its documents (pure, so it can run in a worker process)."""
     try:
-        parsed = parsers.parse(raw.content(session, page), url=page.url)
+        parsed = parsers.parse(data, url=url)
     except ParseError as error:
-        record_failure(session, page.id, error)
-        return [Outcome("failed", reason=error.reason)]
-    session.execute(delete(ParseFailure).where(ParseFailure.raw_page_id == page.id))
-    page.format = parsed.format
+        return Reading(None, failure=error)
+    return Reading(parsed.format, tuple(prepare(document) for document in parsed.documents))
+
+
+def read_stored(session: Session, raw_page_id: int) -> Reading:
+    """Read a stored raw page by id."""
+    page = session.get_one(RawPage, raw_page_id)
+    return read(raw.content(session, page), page.url)
+
+
+def ingest(
+    session: Session, raw_page_id: int, thresholds: Thresholds = Thresholds(), reading: Reading | None = None
+) -> list[Outcome]:
+    """Archive what a stored raw page holds; a page that fails is recorded, not lost.
+
+    `reading` is the page's `read` result when another process already worked it out.
+    """
+    page = session.get_one(RawPage, raw_page_id)
+    if reading is None:
+        reading = read(raw.content(session, page), page.url)
+    if reading.failure is not None:
+        record_failure(session, page.id, reading.failure)
+        return [Outcome("failed", reason=reading.failure.reason)]
+    if page.ingested_at is not None:  # a re-ingest: an earlier failure of this page is now void
+        session.execute(delete(ParseFailure).where(ParseFailure.raw_page_id == page.id))
+    page.format = reading.format
     page.ingested_at = utcnow()
-    return [archive(session, document, page, thresholds) for document in parsed.documents]
+    return [archive(session, prepared, page.id, thresholds) for prepared in reading.documents]
 
 
 def record_failure(session: Session, raw_page_id: int, error: ParseError) -> None:
@@ -69,97 +126,107 @@ def record_failure(session: Session, raw_page_id: int, error: ParseError) -> Non
     page.ingested_at = utcnow()
 
 
-def archive(session: Session, parsed: ParsedDocument, page: RawPage, thresholds: Thresholds) -> Outcome:
-    """Store one parsed document as new, as a new version, or not at all when nothing changed."""
-    body_hash = dedup.content_hash(parsed.body)
-    existing = session.scalar(select(Document).where(Document.key == parsed.key))
-    if existing is None:
-        return _create(session, parsed, body_hash, page, thresholds)
-    added = _add_comments(session, existing.id, parsed.comments, page.id)
-    if existing.content_sha256 == body_hash and existing.title == parsed.title:
-        return Outcome("unchanged", existing.id, new_comments=added)
-    existing.version += 1
-    _add_version(session, existing, parsed, body_hash, page)
-    if not _is_duplicate(session, existing.id):
-        _index(session, existing.id, dedup.sketch(parsed.body))
-    return Outcome("changed", existing.id, new_comments=added)
-
-
-def _create(
-    session: Session, parsed: ParsedDocument, body_hash: str, page: RawPage, thresholds: Thresholds
-) -> Outcome:
-    """A document seen for the first time: link it to what it copies or excerpts, then keep it."""
-    values = dedup.sketch(parsed.body)
-    matchable = len(dedup.fold(parsed.body)) >= MIN_MATCH_CHARS
-    offset = parsed.published_at.utcoffset() if parsed.published_at else None
-    document = Document(
-        key=parsed.key,
-        source_id=_source_id(session, parsed.source),
-        kind=parsed.kind,
-        url=parsed.url,
-        title=parsed.title,
-        title_en=parsed.title_en,
-        published_at=parsed.published_at,
-        published_offset_min=int(offset.total_seconds() // 60) if offset is not None else None,
-        published_precision=parsed.published_precision,
-        speakers=list(parsed.speakers),
-        location=parsed.location,
-        is_excerpt=parsed.is_excerpt,
-        content_sha256=body_hash,
-        version=1,
+def archive(session: Session, prepared: Prepared, raw_page_id: int, thresholds: Thresholds) -> Outcome:
+    """Store one document as new, as a new version, or not at all when nothing changed."""
+    parsed = prepared.document
+    row = session.execute(
+        select(DOCUMENTS.c.id, DOCUMENTS.c.content_sha256, DOCUMENTS.c.title, DOCUMENTS.c.version).where(
+            DOCUMENTS.c.key == parsed.key
+        )
+    ).first()
+    if row is None:
+        return _create(session, prepared, raw_page_id, thresholds)
+    document_id, body_hash, title, version = row
+    added = _add_comments(session, document_id, parsed.comments, raw_page_id)
+    if body_hash == prepared.body_hash and title == parsed.title:
+        return Outcome("unchanged", document_id, new_comments=added)
+    _add_version(session, document_id, version + 1, prepared, raw_page_id)
+    session.execute(
+        update(DOCUMENTS)
+        .where(DOCUMENTS.c.id == document_id)
+        .values(
+            version=version + 1, title=parsed.title, content_sha256=prepared.body_hash, updated_at=utcnow()
+        )
     )
-    session.add(document)
-    session.flush()
-    _add_version(session, document, parsed, body_hash, page, values)
-    _add_comments(session, document.id, parsed.comments, page.id)
-    if not matchable:
-        return Outcome("new", document.id)
-    status: Status = "new"
-    original = _exact_original(session, document.id, body_hash)
+    if not _is_duplicate(session, document_id):
+        _index(session, document_id, prepared.sketch, replace=True)
+    return Outcome("changed", document_id, new_comments=added)
+
+
+def _document_row(session: Session, parsed: ParsedDocument, body_hash: str) -> dict[str, Any]:
+    """The documents row for a first sighting."""
+    offset = parsed.published_at.utcoffset() if parsed.published_at else None
+    now = utcnow()
+    return {
+        "key": parsed.key,
+        "source_id": _source_id(session, parsed.source),
+        "kind": parsed.kind,
+        "url": parsed.url,
+        "title": parsed.title,
+        "title_en": parsed.title_en,
+        "published_at": parsed.published_at,
+        "published_offset_min": int(offset.total_seconds() // 60) if offset is not None else None,
+        "published_precision": parsed.published_precision,
+        "speakers": list(parsed.speakers),
+        "location": parsed.location,
+        "is_excerpt": parsed.is_excerpt,
+        "content_sha256": body_hash,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _create(session: Session, prepared: Prepared, raw_page_id: int, thresholds: Thresholds) -> Outcome:
+    """A document seen for the first time: link it to what it copies or excerpts, then keep it."""
+    parsed, values = prepared.document, prepared.sketch
+    row = _document_row(session, parsed, prepared.body_hash)
+    document_id: int = session.execute(insert(DOCUMENTS).values(row).returning(DOCUMENTS.c.id)).scalar_one()
+    _add_version(session, document_id, 1, prepared, raw_page_id)
+    _add_comments(session, document_id, parsed.comments, raw_page_id)
+    if not prepared.matchable:
+        return Outcome("new", document_id)
+    original = _exact_original(session, document_id, prepared.body_hash)
     if original is not None:
-        _link(session, document.id, original, "duplicate_of", 1.0)
-        return Outcome("duplicate", document.id)
+        _link(session, document_id, original, "duplicate_of", 1.0)
+        return Outcome("duplicate", document_id)
+    status: Status = "new"
     for candidate_id, similarity in _similar(session, values):
         if similarity.resemblance >= thresholds.duplicate:
-            _link(session, document.id, _root(session, candidate_id), "duplicate_of", similarity.resemblance)
-            return Outcome("duplicate", document.id)
+            _link(session, document_id, _root(session, candidate_id), "duplicate_of", similarity.resemblance)
+            return Outcome("duplicate", document_id)
         if similarity.a_in_b >= thresholds.excerpt and status == "new":
-            _link(session, document.id, candidate_id, "excerpt_of", similarity.a_in_b)
+            _link(session, document_id, candidate_id, "excerpt_of", similarity.a_in_b)
             status = "excerpt"
         elif similarity.b_in_a >= thresholds.excerpt:
-            _link(session, candidate_id, document.id, "excerpt_of", similarity.b_in_a)
-    _index(session, document.id, values)
-    return Outcome(status, document.id)
+            _link(session, candidate_id, document_id, "excerpt_of", similarity.b_in_a)
+    _index(session, document_id, values, replace=False)
+    return Outcome(status, document_id)
 
 
 def _add_version(
-    session: Session,
-    document: Document,
-    parsed: ParsedDocument,
-    body_hash: str,
-    page: RawPage,
-    values: tuple[int, ...] | None = None,
+    session: Session, document_id: int, number: int, prepared: Prepared, raw_page_id: int
 ) -> None:
-    """Store the parsed text as version `document.version` and make it the current text."""
-    session.add(
-        Version(
-            document_id=document.id,
-            number=document.version,
+    """Store the prepared text as version `number` of the document."""
+    parsed = prepared.document
+    extras = {
+        "captions": list(parsed.captions),
+        "related": list(parsed.related),
+        "credits": list(parsed.credits),
+    }
+    session.execute(
+        insert(VERSIONS).values(
+            document_id=document_id,
+            number=number,
             title=parsed.title,
             body=parsed.body,
-            content_sha256=body_hash,
-            sketch=dedup.pack(values if values is not None else dedup.sketch(parsed.body)),
-            extras={
-                "captions": list(parsed.captions),
-                "related": list(parsed.related),
-                "credits": list(parsed.credits),
-            },
-            raw_page_id=page.id,
+            content_sha256=prepared.body_hash,
+            sketch=dedup.pack(prepared.sketch),
+            extras=extras,
+            raw_page_id=raw_page_id,
+            created_at=utcnow(),
         )
     )
-    document.title = parsed.title
-    document.content_sha256 = body_hash
-    document.updated_at = utcnow()
 
 
 def _add_comments(
@@ -207,9 +274,9 @@ def _source_id(session: Session, name: str) -> int:
 def _exact_original(session: Session, document_id: int, body_hash: str) -> int | None:
     """An earlier document with exactly this text, followed to the one it copies, if any."""
     found = session.scalar(
-        select(Document.id)
-        .where(Document.content_sha256 == body_hash, Document.id != document_id)
-        .order_by(Document.id)
+        select(DOCUMENTS.c.id)
+        .where(DOCUMENTS.c.content_sha256 == body_hash, DOCUMENTS.c.id != document_id)
+        .order_by(DOCUMENTS.c.id)
         .limit(1)
     )
     return _root(session, found) if found is not None else None
@@ -236,23 +303,21 @@ def _similar(session: Session, values: tuple[int, ...]) -> list[tuple[int, dedup
         return []
     shared = func.count().label("shared")
     rows = session.execute(
-        select(SketchAnchor.document_id, shared)
-        .where(SketchAnchor.value.in_(values))
-        .group_by(SketchAnchor.document_id)
+        select(ANCHORS.c.document_id, shared)
+        .where(ANCHORS.c.value.in_(values))
+        .group_by(ANCHORS.c.document_id)
         .having(shared >= 2)
         .order_by(shared.desc())
         .limit(CANDIDATES)
     ).all()
-    found = []
-    for candidate_id, _ in rows:
-        stored = session.scalar(
-            select(Version.sketch)
-            .where(Version.document_id == candidate_id)
-            .order_by(Version.number.desc())
-            .limit(1)
-        )
-        if stored is not None:
-            found.append((candidate_id, dedup.compare(values, dedup.unpack(stored))))
+    if not rows:
+        return []
+    # A document's anchors are exactly its current sketch, so one query brings every candidate's.
+    sketches: dict[int, list[int]] = {candidate_id: [] for candidate_id, _ in rows}
+    anchors = select(ANCHORS.c.document_id, ANCHORS.c.value).where(ANCHORS.c.document_id.in_(sketches))
+    for candidate_id, value in session.execute(anchors):
+        sketches[candidate_id].append(value)
+    found = [(candidate_id, dedup.compare(values, tuple(sorted(v)))) for candidate_id, v in sketches.items()]
     return sorted(found, key=lambda pair: pair[1].resemblance, reverse=True)
 
 
@@ -265,8 +330,9 @@ def _link(session: Session, document_id: int, target_id: int, kind: str, score: 
         session.add(DocumentLink(document_id=document_id, target_id=target_id, kind=kind, score=score))
 
 
-def _index(session: Session, document_id: int, values: tuple[int, ...]) -> None:
+def _index(session: Session, document_id: int, values: tuple[int, ...], replace: bool) -> None:
     """Make the document findable by its current sketch."""
-    session.execute(delete(SketchAnchor).where(SketchAnchor.document_id == document_id))
+    if replace:
+        session.execute(delete(ANCHORS).where(ANCHORS.c.document_id == document_id))
     if values:
-        session.execute(insert(SketchAnchor), [{"document_id": document_id, "value": v} for v in set(values)])
+        session.execute(insert(ANCHORS), [{"document_id": document_id, "value": v} for v in set(values)])

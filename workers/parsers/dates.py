@@ -128,7 +128,7 @@ def eastern_stamp(text: str) -> tuple[Stamp, int] | None:
     if first is None:
         return None
     day, match = first
-    before = ZONE_BEFORE_DATE.search(text[max(0, match.start() - ZONE_LOOKBEHIND_CHARS): match.start()])
+    before = ZONE_BEFORE_DATE.search(text[max(0, match.start() - ZONE_LOOKBEHIND_CHARS) : match.start()])
     clock = TIME_AFTER_DATE.match(text, match.end())
     if clock:
         zone = clock["zone"] or clock["zone_en"] or (before["zone"] if before else None)
@@ -162,8 +162,9 @@ def url_datetime(url: str) -> Stamp | None:
     host = (parts.hostname or "").lower()
     if host_in(host, RFA_HOSTS) and (m := RFA_STAMP.search(parts.path)):
         try:
-            at = datetime(int(m["y"]), int(m["m"]), int(m["d"]), int(m["H"]), int(m["M"]), int(m["S"]),
-                          tzinfo=EASTERN)
+            at = datetime(
+                int(m["y"]), int(m["m"]), int(m["d"]), int(m["H"]), int(m["M"]), int(m["S"]), tzinfo=EASTERN
+            )
         except ValueError:
             return None
         return Stamp(at, "datetime")

@@ -16,8 +16,9 @@ CONTROL_BYTES = re.compile(rb"[\x01-\x08\x0e-\x1a\x1c-\x1f\x7f]")
 MIN_CJK_SHARE = 0.6
 CJK_OR_PUNCT = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef\u2010-\u2027]")
 # Legacy Chinese encodings a page may declare; GB18030 is a superset of each of them.
-GB_FAMILY = frozenset({"gb2312", "gbk", "gb_2312-80", "x-gbk", "cp936", "csgb2312", "euc-cn", "gb18030",
-                       "hz-gb-2312"})
+GB_FAMILY = frozenset(
+    {"gb2312", "gbk", "gb_2312-80", "x-gbk", "cp936", "csgb2312", "euc-cn", "gb18030", "hz-gb-2312"}
+)
 # What browsers do with pages that declare plain Latin-1 or ASCII.
 WINDOWS_1252_ALIASES = frozenset({"iso-8859-1", "latin1", "latin-1", "us-ascii", "ascii", "iso8859-1"})
 META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)""", re.IGNORECASE)
@@ -96,7 +97,7 @@ def declared_in_meta(data: bytes) -> str | None:
 def decode_html(data: bytes, declared_charset: str | None = None) -> str:
     """Text of an HTML page: UTF-8 when the bytes are UTF-8, else the declared charset, else GB18030."""
     if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8):].decode("utf-8", errors="replace")
+        return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace")
     if data.startswith(UTF16_BOMS):
         return data.decode("utf-16", errors="replace")
     declared = normalize_charset(declared_charset) or normalize_charset(declared_in_meta(data))

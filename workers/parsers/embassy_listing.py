@@ -63,7 +63,7 @@ def blocks(text: str) -> list[list[str]]:
 def excerpt_text(title: str, lines: list[str]) -> str:
     """The excerpt without the title it repeats at its start."""
     text = fold_spaces(" ".join(lines))
-    return text[len(title):].lstrip() if text.startswith(title) else text
+    return text[len(title) :].lstrip() if text.startswith(title) else text
 
 
 def speakers_in(excerpt: str, date_end: int) -> tuple[str, ...]:

@@ -21,20 +21,70 @@ def has_class(name: str) -> str:
 
 
 # Elements that start a new line of text; everything else flows inline.
-BLOCK_TAGS = frozenset({
-    "address", "article", "aside", "blockquote", "body", "dd", "div", "dl", "dt", "figure", "footer", "h1",
-    "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "ol", "p", "pre", "section", "table",
-    "tbody", "td", "th", "thead", "tr", "ul",
-})
+BLOCK_TAGS = frozenset(
+    {
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "body",
+        "dd",
+        "div",
+        "dl",
+        "dt",
+        "figure",
+        "footer",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hr",
+        "li",
+        "main",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "table",
+        "tbody",
+        "td",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+    }
+)
 # Elements that are never article text.
-DROP_TAGS = frozenset({"script", "style", "iframe", "noscript", "nav", "form", "button", "svg", "video",
-                       "audio", "object", "embed", "template", "select", "textarea"})
-DROP_CLASSES = frozenset({"copyright", "element-invisible", "element-hidden",
-                          "sharedaddy", "jp-relatedposts"})  # WordPress/Jetpack "like" and "related" widgets
+DROP_TAGS = frozenset(
+    {
+        "script",
+        "style",
+        "iframe",
+        "noscript",
+        "nav",
+        "form",
+        "button",
+        "svg",
+        "video",
+        "audio",
+        "object",
+        "embed",
+        "template",
+        "select",
+        "textarea",
+    }
+)
+DROP_CLASSES = frozenset(
+    {"copyright", "element-invisible", "element-hidden", "sharedaddy", "jp-relatedposts"}
+)  # WordPress/Jetpack "like" and "related" widgets
 DROP_IDS = frozenset({"zoomattribute", "jp-post-flair"})
 CAPTION_TAGS = frozenset({"figcaption"})
-CAPTION_CLASSES = frozenset({"lead_image_caption", "image-caption", "wp-caption-text", "photo-caption",
-                             "photo-credit"})
+CAPTION_CLASSES = frozenset(
+    {"lead_image_caption", "image-caption", "wp-caption-text", "photo-caption", "photo-credit"}
+)
 # Feed generators put a grey <small> caption in a <div> right after the picture.
 SMALL_CAPTIONS = etree.XPath(".//div[preceding-sibling::*[1][self::img]]/small")
 DATA_CAPTIONS = etree.XPath(".//@data-caption")
@@ -296,7 +346,7 @@ def split_credit(line: str) -> tuple[str, str]:
     label = EDITOR_LABEL.search(line)
     if not label:
         return line, ""
-    tail = line[label.start():]
+    tail = line[label.start() :]
     if any(mark in tail for mark in SENTENCE_END):
         return line, ""  # the label sits inside a sentence: prose, not a credit
     start = max(line.rfind(mark, 0, label.start()) for mark in SENTENCE_END) + 1

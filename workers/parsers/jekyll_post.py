@@ -69,7 +69,7 @@ def front_matter(text: str) -> tuple[dict[str, Any], str]:
         raise ParseError(f"front matter is not valid YAML: {error}", NAME) from error
     if not isinstance(meta, dict):
         raise ParseError("front matter is not a mapping", NAME)
-    return meta, text[match.end():]
+    return meta, text[match.end() :]
 
 
 def epoch_and_html(rest: str) -> tuple[int | None, str]:
@@ -77,11 +77,11 @@ def epoch_and_html(rest: str) -> tuple[int | None, str]:
     epoch = None
     comment = EPOCH_COMMENT.match(rest)
     if comment:
-        rest = rest[comment.end():]
+        rest = rest[comment.end() :]
         if comment["value"] != "NaN":
             epoch = int(comment["value"])
     header = LINK_HEADER.match(rest)
-    return epoch, rest[header.end():] if header else rest
+    return epoch, rest[header.end() :] if header else rest
 
 
 def check_complete(html: str) -> None:

@@ -95,10 +95,10 @@ def read_header(lines: list[str]) -> Header:
     english = next((i for i, line in enumerate(above) if i > 0 and is_english(line)), None)
     if english is None:
         raise ParseError("no English title above the date", NAME)
-    between = above[english + 1:]
+    between = above[english + 1 :]
     speaker_at = next((i for i, line in enumerate(between) if speaker_names(line)), None)
     # Lines before the speaker line are a Chinese subtitle; lines after it are venue and place.
-    places = between if speaker_at is None else between[speaker_at + 1:]
+    places = between if speaker_at is None else between[speaker_at + 1 :]
     speakers = speaker_names(between[speaker_at]) if speaker_at is not None else ()
     return Header(
         title=above[0],
@@ -125,7 +125,7 @@ def statement_lines(lines: list[str]) -> tuple[list[str], bool]:
     body = body[:end]
     # The page repeats highlights as an excerpt before the full text: keep the full text only.
     if FULL_TEXT_MARKER in body:
-        return body[body.index(FULL_TEXT_MARKER) + 1:], False
+        return body[body.index(FULL_TEXT_MARKER) + 1 :], False
     if body and body[0] == EXCERPT_MARKER:
         return body[1:], True
     return body, False
@@ -156,7 +156,7 @@ def parse(text: str, url: str | None = None) -> tuple[Document, ...]:
     """The one statement or transcript in a state.gov text capture."""
     lines = [fold_spaces(line) for line in text.lstrip("\ufeff").splitlines()]
     header = read_header(lines)
-    body, is_excerpt = statement_lines(lines[header.day_line + 1:])
+    body, is_excerpt = statement_lines(lines[header.day_line + 1 :])
     return (
         Document(
             key=state_gov_key(header.title_en),

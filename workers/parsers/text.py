@@ -19,8 +19,24 @@ WP_DELETED = re.compile(r"[^a-z0-9 _\-\s]")
 WP_SPACES = re.compile(r"\s+")
 WP_HYPHENS = re.compile(r"-+")
 # Letters NFKD cannot take apart; WordPress's remove_accents() maps them like this.
-LATIN_EXTRA = str.maketrans({"ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D",
-                             "ł": "l", "Ł": "L", "œ": "oe", "Œ": "OE", "þ": "th", "Þ": "TH", "ð": "d"})
+LATIN_EXTRA = str.maketrans(
+    {
+        "ß": "ss",
+        "æ": "ae",
+        "Æ": "AE",
+        "ø": "o",
+        "Ø": "O",
+        "đ": "d",
+        "Đ": "D",
+        "ł": "l",
+        "Ł": "L",
+        "œ": "oe",
+        "Œ": "OE",
+        "þ": "th",
+        "Þ": "TH",
+        "ð": "d",
+    }
+)
 
 
 def fold_spaces(text: str) -> str:

@@ -43,7 +43,7 @@ def comment_blocks(thread: str) -> list[str]:
     blocks = []
     start = 0
     for marker in COMMENT_END.finditer(thread):
-        blocks.append(thread[start:marker.end()].strip())
+        blocks.append(thread[start : marker.end()].strip())
         start = marker.end()
     if thread[start:].strip():
         raise ParseError("truncated: text after the last comment is not a comment", NAME)
@@ -56,8 +56,13 @@ def parse_comment(block: str) -> Comment:
     if not match:
         raise ParseError(f"a comment is not in the expected shape: {block[:60]!r}", NAME)
     posted_at = datetime(
-        int(match["year"]), int(match["month"]), int(match["day"]),
-        int(match["hour"]), int(match["minute"]), int(match["second"]), tzinfo=WENXUECITY_TZ,
+        int(match["year"]),
+        int(match["month"]),
+        int(match["day"]),
+        int(match["hour"]),
+        int(match["minute"]),
+        int(match["second"]),
+        tzinfo=WENXUECITY_TZ,
     )
     return Comment(author=match["author"], posted_at=posted_at, text=fold_spaces(match["text"]))
 
@@ -70,7 +75,7 @@ def parse(text: str, url: str | None = None) -> tuple[Document, ...]:
         end = LOGIN_PROMPT.search(text, start.end())
         if not end:
             raise ParseError("truncated: the comment thread does not end with the login prompt", NAME)
-        article, thread = text[: start.start()], text[start.end(): end.start()]
+        article, thread = text[: start.start()], text[start.end() : end.start()]
     elif POSTREPLY in text:
         raise ParseError("comments without the '所有跟帖' heading", NAME)
     else:
