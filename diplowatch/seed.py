@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from multiprocessing import get_context
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 from tqdm import tqdm
 
-from store import raw
+from store import db, raw
 from store.db import transaction
 from workers.errors import ParseError
-from workers.ingest import Outcome, Thresholds, ingest, record_failure
+from workers.ingest import Outcome, Reading, Thresholds, ingest, read_stored, record_failure
 
 log = logging.getLogger(__name__)
 
@@ -67,17 +70,17 @@ CHUNK = 200  # files per transaction: commits are the cost that batching saves
 
 def store_raw(factory: sessionmaker[Session], paths: list[Path]) -> list[int]:
     """Write the files as raw pages, first and in one transaction; returns their ids."""
+    fetches = [
+        raw.Fetch(
+            path.read_bytes(),
+            origin=f"seed:{path.name}",
+            headers={"path": str(path)},
+            fetched_at=datetime.fromtimestamp(path.stat().st_mtime, UTC),
+        )
+        for path in paths
+    ]
     with transaction(factory) as session:
-        return [
-            raw.add(
-                session,
-                path.read_bytes(),
-                origin=f"seed:{path.name}",
-                headers={"path": str(path)},
-                fetched_at=datetime.fromtimestamp(path.stat().st_mtime, UTC),
-            )
-            for path in paths
-        ]
+        return raw.add_many(session, fetches)
 
 
 def ingest_one(
@@ -96,16 +99,52 @@ def ingest_one(
 
 
 def ingest_chunk(
-    factory: sessionmaker[Session], raw_ids: list[int], paths: list[Path], thresholds: Thresholds
+    factory: sessionmaker[Session],
+    raw_ids: list[int],
+    paths: list[Path],
+    thresholds: Thresholds,
+    readings: Iterable[Reading | None],
 ) -> list[list[Outcome]]:
     """Ingest raw pages in one transaction; if anything unexpected breaks, redo them one by one."""
     try:
         with transaction(factory) as session:
-            return [ingest(session, raw_id, thresholds) for raw_id in raw_ids]
+            return [
+                ingest(session, raw_id, thresholds, reading)
+                for raw_id, reading in zip(raw_ids, readings, strict=True)
+            ]
     except Exception:
         return [
             ingest_one(factory, raw_id, path, thresholds) for raw_id, path in zip(raw_ids, paths, strict=True)
         ]
+
+
+# Reading (parse, hash, sketch) is pure CPU work: worker processes do it from the stored raw
+# page while this process writes the previous chunk, the one writer SQLite allows.
+_reader: sessionmaker[Session] | None = None
+
+
+def _start_reader(database_url: str) -> None:
+    """Give a reader process its own engine (connections must not cross a fork)."""
+    global _reader
+    _reader = db.session_factory(db.create(database_url))
+
+
+def _read(raw_id: int) -> Reading:
+    """Read one stored raw page in a reader process."""
+    assert _reader is not None
+    with _reader() as session:
+        return read_stored(session, raw_id)
+
+
+def _readers(factory: sessionmaker[Session], files: int) -> ProcessPoolExecutor | None:
+    """A pool of reader processes when there is enough work and more than one core."""
+    cores = len(os.sched_getaffinity(0))
+    if files < 2 * CHUNK or cores < 2:
+        return None
+    url = factory.kw["bind"].url.render_as_string(hide_password=False)
+    return ProcessPoolExecutor(
+        cores, mp_context=get_context("fork"), initializer=_start_reader, initargs=(url,)
+    )
 
 
 def seed(
@@ -113,12 +152,23 @@ def seed(
 ) -> Tally:
     """Seed every file under `paths`: raw pages first, then ingest by id. Running it again adds nothing."""
     files = list(walk(paths))
+    chunks = [files[start : start + CHUNK] for start in range(0, len(files), CHUNK)]
     tally = Tally()
+    pool = _readers(factory, len(files))
     with tqdm(total=len(files), desc="seeding", unit="file", disable=not progress) as bar:
-        for start in range(0, len(files), CHUNK):
-            chunk = files[start : start + CHUNK]
-            raw_ids = store_raw(factory, chunk)
-            for path, outcomes in zip(chunk, ingest_chunk(factory, raw_ids, chunk, thresholds), strict=True):
-                tally.add(path, outcomes)
-            bar.update(len(chunk))
+        pending: tuple[list[Path], list[int], Iterable[Reading | None]] | None = None
+        for chunk in [*chunks, None]:
+            if chunk is not None:
+                raw_ids = store_raw(factory, chunk)
+                readings = pool.map(_read, raw_ids, chunksize=8) if pool else [None] * len(raw_ids)
+            if pending is not None:
+                done, done_ids, done_readings = pending
+                for path, outcomes in zip(
+                    done, ingest_chunk(factory, done_ids, done, thresholds, done_readings), strict=True
+                ):
+                    tally.add(path, outcomes)
+                bar.update(len(done))
+            pending = (chunk, raw_ids, readings) if chunk is not None else None
+    if pool:
+        pool.shutdown()
     return tally

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import zstandard
-from sqlalchemy import select
+from sqlalchemy import Executable, Table, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -15,21 +18,93 @@ from sqlalchemy.orm import Session
 from store.models import Blob, RawPage
 from store.types import utcnow
 
-_compressor = zstandard.ZstdCompressor(level=6)
+BLOBS: Table = Blob.__table__  # type: ignore[assignment]
+RAW_PAGES: Table = RawPage.__table__  # type: ignore[assignment]
+
+_compressor = zstandard.ZstdCompressor(level=3)  # level 6 halves seeding speed for 4% less disk
 _decompressor = zstandard.ZstdDecompressor()
 
+FIND_PAGES = select(RAW_PAGES.c.id, RAW_PAGES.c.blob_sha256, RAW_PAGES.c.origin).where(
+    RAW_PAGES.c.blob_sha256.in_(bindparam("shas", expanding=True))
+)
+LOAD_PAGE = (
+    select(
+        RAW_PAGES.c.id,
+        RAW_PAGES.c.url,
+        RAW_PAGES.c.headers,
+        RAW_PAGES.c.ingested_at,
+        BLOBS.c.data,
+        BLOBS.c.size,
+    )
+    .join(BLOBS, BLOBS.c.sha256 == RAW_PAGES.c.blob_sha256)
+    .where(RAW_PAGES.c.id == bindparam("id"))
+)
+MARK_INGESTED = (
+    update(RAW_PAGES)
+    .where(RAW_PAGES.c.id == bindparam("page_id"))
+    .values(ingested_at=bindparam("at"), format=bindparam("fmt"))
+)
 
-def _insert(session: Session) -> Any:
-    """The dialect's INSERT, which knows ON CONFLICT DO NOTHING."""
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A stored raw page as ingest needs it."""
+
+    id: int
+    url: str | None
+    headers: dict[str, Any]
+    ingested_at: datetime | None
+    data: bytes
 
 
-def put_blob(session: Session, data: bytes) -> str:
-    """Keep `data` once, compressed; returns its SHA-256."""
-    sha = hashlib.sha256(data).hexdigest()
-    values = {"sha256": sha, "size": len(data), "data": _compressor.compress(data)}
-    session.execute(_insert(session)(Blob).values(values).on_conflict_do_nothing())
-    return sha
+@cache
+def _inserts(dialect: str) -> tuple[Executable, Executable]:
+    """INSERT … ON CONFLICT DO NOTHING for blobs and raw pages, built once per dialect."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return insert(BLOBS).on_conflict_do_nothing(), insert(RAW_PAGES).on_conflict_do_nothing()
+
+
+@dataclass(frozen=True, slots=True)
+class Fetch:
+    """One fetch to record: the bytes, where they came from, and when."""
+
+    data: bytes
+    origin: str
+    url: str | None = None
+    headers: dict[str, Any] = field(default_factory=dict)
+    fetched_at: datetime | None = None
+
+
+def add_many(session: Session, fetches: Sequence[Fetch]) -> list[int]:
+    """Record fetches (bytes kept once, compressed); the same bytes from the same origin are one raw page."""
+    if not fetches:
+        return []
+    connection = session.connection()
+    insert_blob, insert_page = _inserts(connection.dialect.name)
+    shas = [hashlib.sha256(fetch.data).hexdigest() for fetch in fetches]
+    blobs = {sha: fetch.data for sha, fetch in zip(shas, fetches, strict=True)}
+    connection.execute(
+        insert_blob,
+        [
+            {"sha256": sha, "size": len(data), "data": _compressor.compress(data)}
+            for sha, data in blobs.items()
+        ],
+    )
+    now = utcnow()
+    pages = [
+        {
+            "blob_sha256": sha,
+            "origin": fetch.origin,
+            "url": fetch.url,
+            "headers": fetch.headers,
+            "fetched_at": fetch.fetched_at or now,
+        }
+        for sha, fetch in zip(shas, fetches, strict=True)
+    ]
+    connection.execute(insert_page, pages)
+    found = connection.execute(FIND_PAGES, {"shas": list(blobs)})
+    ids = {(sha, origin): page_id for page_id, sha, origin in found}
+    return [ids[(sha, fetch.origin)] for sha, fetch in zip(shas, fetches, strict=True)]
 
 
 def add(
@@ -40,22 +115,17 @@ def add(
     headers: dict[str, Any] | None = None,
     fetched_at: datetime | None = None,
 ) -> int:
-    """Record one fetch of `data`; the same bytes from the same origin are the same raw page."""
-    sha = put_blob(session, data)
-    values = {
-        "blob_sha256": sha,
-        "origin": origin,
-        "url": url,
-        "headers": headers or {},
-        "fetched_at": fetched_at or utcnow(),
-    }
-    session.execute(_insert(session)(RawPage).values(values).on_conflict_do_nothing())
-    found = session.scalar(select(RawPage.id).where(RawPage.blob_sha256 == sha, RawPage.origin == origin))
-    assert found is not None
-    return found
+    """Record one fetch of `data`; see `add_many`."""
+    return add_many(session, [Fetch(data, origin, url, headers or {}, fetched_at)])[0]
 
 
-def content(session: Session, page: RawPage) -> bytes:
-    """The bytes of a raw page, decompressed."""
-    blob = session.get_one(Blob, page.blob_sha256)
-    return _decompressor.decompress(blob.data, max_output_size=blob.size)
+def load(session: Session, raw_page_id: int, with_data: bool = True) -> Page:
+    """A stored raw page with its bytes, decompressed (or empty bytes when not wanted)."""
+    row = session.connection().execute(LOAD_PAGE, {"id": raw_page_id}).one()
+    data = _decompressor.decompress(row.data, max_output_size=row.size) if with_data else b""
+    return Page(row.id, row.url, row.headers, row.ingested_at, data)
+
+
+def mark_ingested(session: Session, raw_page_id: int, fmt: str | None) -> None:
+    """Note that ingest has seen the page, and which format it was."""
+    session.connection().execute(MARK_INGESTED, {"page_id": raw_page_id, "at": utcnow(), "fmt": fmt})

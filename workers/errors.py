@@ -1,5 +1,7 @@
 """The short tree of named exceptions raised across diplowatch."""
 
+from __future__ import annotations
+
 
 class DiplowatchError(Exception):
     """Base of every error diplowatch raises on purpose."""
@@ -17,6 +19,10 @@ class ParseError(DiplowatchError):
         super().__init__(reason)
         self.reason = reason
         self.parser = parser
+
+    def __reduce__(self) -> tuple[type[ParseError], tuple[str, str]]:
+        """Survive pickling (worker processes send failures back) with both fields."""
+        return (type(self), (self.reason, self.parser))
 
 
 class FetchError(DiplowatchError):

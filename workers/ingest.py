@@ -11,11 +11,11 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from store import raw
-from store.models import Comment, Document, DocumentLink, ParseFailure, RawPage, SketchAnchor, Source, Version
+from store.models import Comment, Document, DocumentLink, ParseFailure, SketchAnchor, Source, Version
 from store.types import utcnow
 from workers import dedup, parsers
 from workers.document import Comment as ParsedComment
@@ -30,6 +30,32 @@ CANDIDATES = 8
 DOCUMENTS: Table = Document.__table__  # type: ignore[assignment]
 VERSIONS: Table = Version.__table__  # type: ignore[assignment]
 ANCHORS: Table = SketchAnchor.__table__  # type: ignore[assignment]
+
+# Hot statements are built once: building a statement per call costs more than running it.
+FIND_DOCUMENT = select(
+    DOCUMENTS.c.id, DOCUMENTS.c.content_sha256, DOCUMENTS.c.title, DOCUMENTS.c.version
+).where(DOCUMENTS.c.key == bindparam("key"))
+INSERT_DOCUMENT = insert(DOCUMENTS).returning(DOCUMENTS.c.id)
+INSERT_VERSION = insert(VERSIONS)
+INSERT_ANCHORS = insert(ANCHORS)
+SAME_TEXT = (
+    select(DOCUMENTS.c.id)
+    .where(DOCUMENTS.c.content_sha256 == bindparam("hash"), DOCUMENTS.c.id != bindparam("id"))
+    .order_by(DOCUMENTS.c.id)
+    .limit(1)
+)
+_SHARED = func.count().label("shared")
+SHARING_ANCHORS = (
+    select(ANCHORS.c.document_id, _SHARED)
+    .where(ANCHORS.c.value.in_(bindparam("values", expanding=True)))
+    .group_by(ANCHORS.c.document_id)
+    .having(_SHARED >= 2)
+    .order_by(_SHARED.desc())
+    .limit(CANDIDATES)
+)
+ANCHORS_OF = select(ANCHORS.c.document_id, ANCHORS.c.value).where(
+    ANCHORS.c.document_id.in_(bindparam("ids", expanding=True))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +117,8 @@ def read(data: bytes, url: str | None) -> Reading:
 
 def read_stored(session: Session, raw_page_id: int) -> Reading:
     """Read a stored raw page by id."""
-    page = session.get_one(RawPage, raw_page_id)
-    return read(raw.content(session, page), page.url)
+    page = raw.load(session, raw_page_id)
+    return read(page.data, page.url)
 
 
 def ingest(
@@ -102,38 +128,32 @@ def ingest(
 
     `reading` is the page's `read` result when another process already worked it out.
     """
-    page = session.get_one(RawPage, raw_page_id)
+    page = raw.load(session, raw_page_id, with_data=reading is None)
     if reading is None:
-        reading = read(raw.content(session, page), page.url)
+        reading = read(page.data, page.url)
     if reading.failure is not None:
         record_failure(session, page.id, reading.failure)
         return [Outcome("failed", reason=reading.failure.reason)]
     if page.ingested_at is not None:  # a re-ingest: an earlier failure of this page is now void
         session.execute(delete(ParseFailure).where(ParseFailure.raw_page_id == page.id))
-    page.format = reading.format
-    page.ingested_at = utcnow()
+    raw.mark_ingested(session, page.id, reading.format)
     return [archive(session, prepared, page.id, thresholds) for prepared in reading.documents]
 
 
 def record_failure(session: Session, raw_page_id: int, error: ParseError) -> None:
     """Keep the reason beside the raw page so `reparse` can try again after a parser fix."""
-    page = session.get_one(RawPage, raw_page_id)
-    failure = session.scalar(select(ParseFailure).where(ParseFailure.raw_page_id == page.id))
+    failure = session.scalar(select(ParseFailure).where(ParseFailure.raw_page_id == raw_page_id))
     if failure is None:
-        session.add(ParseFailure(raw_page_id=page.id, parser=error.parser, reason=error.reason))
+        session.add(ParseFailure(raw_page_id=raw_page_id, parser=error.parser, reason=error.reason))
     else:
         failure.parser, failure.reason, failure.created_at = error.parser, error.reason, utcnow()
-    page.ingested_at = utcnow()
+    raw.mark_ingested(session, raw_page_id, None)
 
 
 def archive(session: Session, prepared: Prepared, raw_page_id: int, thresholds: Thresholds) -> Outcome:
     """Store one document as new, as a new version, or not at all when nothing changed."""
     parsed = prepared.document
-    row = session.execute(
-        select(DOCUMENTS.c.id, DOCUMENTS.c.content_sha256, DOCUMENTS.c.title, DOCUMENTS.c.version).where(
-            DOCUMENTS.c.key == parsed.key
-        )
-    ).first()
+    row = session.connection().execute(FIND_DOCUMENT, {"key": parsed.key}).first()
     if row is None:
         return _create(session, prepared, raw_page_id, thresholds)
     document_id, body_hash, title, version = row
@@ -181,17 +201,19 @@ def _create(session: Session, prepared: Prepared, raw_page_id: int, thresholds: 
     """A document seen for the first time: link it to what it copies or excerpts, then keep it."""
     parsed, values = prepared.document, prepared.sketch
     row = _document_row(session, parsed, prepared.body_hash)
-    document_id: int = session.execute(insert(DOCUMENTS).values(row).returning(DOCUMENTS.c.id)).scalar_one()
+    document_id: int = session.connection().execute(INSERT_DOCUMENT, row).scalar_one()
     _add_version(session, document_id, 1, prepared, raw_page_id)
     _add_comments(session, document_id, parsed.comments, raw_page_id)
     if not prepared.matchable:
         return Outcome("new", document_id)
-    original = _exact_original(session, document_id, prepared.body_hash)
-    if original is not None:
-        _link(session, document_id, original, "duplicate_of", 1.0)
-        return Outcome("duplicate", document_id)
     status: Status = "new"
     for candidate_id, similarity in _similar(session, values):
+        # The same text always has the same sketch, so exact copies are among the candidates.
+        if similarity.resemblance == 1.0:
+            original = _exact_original(session, document_id, prepared.body_hash)
+            if original is not None:
+                _link(session, document_id, original, "duplicate_of", 1.0)
+                return Outcome("duplicate", document_id)
         if similarity.resemblance >= thresholds.duplicate:
             _link(session, document_id, _root(session, candidate_id), "duplicate_of", similarity.resemblance)
             return Outcome("duplicate", document_id)
@@ -214,18 +236,19 @@ def _add_version(
         "related": list(parsed.related),
         "credits": list(parsed.credits),
     }
-    session.execute(
-        insert(VERSIONS).values(
-            document_id=document_id,
-            number=number,
-            title=parsed.title,
-            body=parsed.body,
-            content_sha256=prepared.body_hash,
-            sketch=dedup.pack(prepared.sketch),
-            extras=extras,
-            raw_page_id=raw_page_id,
-            created_at=utcnow(),
-        )
+    session.connection().execute(
+        INSERT_VERSION,
+        {
+            "document_id": document_id,
+            "number": number,
+            "title": parsed.title,
+            "body": parsed.body,
+            "content_sha256": prepared.body_hash,
+            "sketch": dedup.pack(prepared.sketch),
+            "extras": extras,
+            "raw_page_id": raw_page_id,
+            "created_at": utcnow(),
+        },
     )
 
 
@@ -273,12 +296,7 @@ def _source_id(session: Session, name: str) -> int:
 
 def _exact_original(session: Session, document_id: int, body_hash: str) -> int | None:
     """An earlier document with exactly this text, followed to the one it copies, if any."""
-    found = session.scalar(
-        select(DOCUMENTS.c.id)
-        .where(DOCUMENTS.c.content_sha256 == body_hash, DOCUMENTS.c.id != document_id)
-        .order_by(DOCUMENTS.c.id)
-        .limit(1)
-    )
+    found = session.connection().execute(SAME_TEXT, {"hash": body_hash, "id": document_id}).scalar()
     return _root(session, found) if found is not None else None
 
 
@@ -301,21 +319,13 @@ def _similar(session: Session, values: tuple[int, ...]) -> list[tuple[int, dedup
     """Indexed documents sharing sketch values with `values`, most similar first."""
     if not values:
         return []
-    shared = func.count().label("shared")
-    rows = session.execute(
-        select(ANCHORS.c.document_id, shared)
-        .where(ANCHORS.c.value.in_(values))
-        .group_by(ANCHORS.c.document_id)
-        .having(shared >= 2)
-        .order_by(shared.desc())
-        .limit(CANDIDATES)
-    ).all()
+    connection = session.connection()
+    rows = connection.execute(SHARING_ANCHORS, {"values": list(values)}).all()
     if not rows:
         return []
     # A document's anchors are exactly its current sketch, so one query brings every candidate's.
     sketches: dict[int, list[int]] = {candidate_id: [] for candidate_id, _ in rows}
-    anchors = select(ANCHORS.c.document_id, ANCHORS.c.value).where(ANCHORS.c.document_id.in_(sketches))
-    for candidate_id, value in session.execute(anchors):
+    for candidate_id, value in connection.execute(ANCHORS_OF, {"ids": list(sketches)}):
         sketches[candidate_id].append(value)
     found = [(candidate_id, dedup.compare(values, tuple(sorted(v)))) for candidate_id, v in sketches.items()]
     return sorted(found, key=lambda pair: pair[1].resemblance, reverse=True)
@@ -335,4 +345,6 @@ def _index(session: Session, document_id: int, values: tuple[int, ...], replace:
     if replace:
         session.execute(delete(ANCHORS).where(ANCHORS.c.document_id == document_id))
     if values:
-        session.execute(insert(ANCHORS), [{"document_id": document_id, "value": v} for v in set(values)])
+        session.connection().execute(
+            INSERT_ANCHORS, [{"document_id": document_id, "value": v} for v in set(values)]
+        )
