@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -21,36 +20,16 @@ from pathlib import Path
 
 import psycopg
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.corpus_copies import make_copies
+
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus" / "jekyll-mirror"
-CJK_FIRST, CJK_COUNT = 0x4E00, 20902
-FROM_LINE = re.compile(r"^from: (\S+)$", re.MULTILINE)
-
-
-def shifted(text: str, amount: int) -> str:
-    """The text with every common CJK character moved `amount` places along the block."""
-    return "".join(
-        chr(CJK_FIRST + (ord(c) - CJK_FIRST + amount) % CJK_COUNT)
-        if CJK_FIRST <= ord(c) < CJK_FIRST + CJK_COUNT
-        else c
-        for c in text
-    )
 
 
 def make_files(folder: Path, count: int) -> int:
-    """Write `count` distinct seed files; returns their total size in bytes."""
-    posts = sorted(CORPUS.glob("*/*.md"))
-    if not posts:
-        sys.exit(f"no corpus at {CORPUS}")
-    texts = [p.read_text("utf-8") for p in posts]
-    total = 0
-    for i in range(count):
-        text = shifted(texts[i % len(texts)], 7919 * (i // len(texts) + 1))
-        text = FROM_LINE.sub(lambda m, i=i: f"from: {m.group(1).rstrip('/')}/copy-{i}", text, count=1)
-        data = text.encode("utf-8")
-        (folder / f"{i:06d}.md").write_bytes(data)
-        total += len(data)
-    return total
+    """Write `count` distinct seed files made from the corpus; returns their total size."""
+    return make_copies(CORPUS, folder, count)
 
 
 def run_seed(database_url: str, folder: Path) -> tuple[float, float]:

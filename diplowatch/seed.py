@@ -136,25 +136,33 @@ def _read(raw_id: int) -> Reading:
         return read_stored(session, raw_id)
 
 
-def _readers(factory: sessionmaker[Session], files: int) -> ProcessPoolExecutor | None:
-    """A pool of reader processes when there is enough work and more than one core."""
-    cores = len(os.sched_getaffinity(0))
-    if files < 2 * CHUNK or cores < 2:
+def _readers(factory: sessionmaker[Session], files: int, readers: int | None) -> ProcessPoolExecutor | None:
+    """A pool of reader processes (by default one per core, when there is enough work for it)."""
+    if readers is None:
+        readers = len(os.sched_getaffinity(0)) if files >= 2 * CHUNK else 0
+    if readers < 1:
         return None
     url = factory.kw["bind"].url.render_as_string(hide_password=False)
     return ProcessPoolExecutor(
-        cores, mp_context=get_context("fork"), initializer=_start_reader, initargs=(url,)
+        readers, mp_context=get_context("fork"), initializer=_start_reader, initargs=(url,)
     )
 
 
 def seed(
-    factory: sessionmaker[Session], paths: Iterable[Path], thresholds: Thresholds, progress: bool = True
+    factory: sessionmaker[Session],
+    paths: Iterable[Path],
+    thresholds: Thresholds,
+    progress: bool = True,
+    readers: int | None = None,
 ) -> Tally:
-    """Seed every file under `paths`: raw pages first, then ingest by id. Running it again adds nothing."""
+    """Seed every file under `paths`: raw pages first, then ingest by id. Running it again adds nothing.
+
+    `readers` is the number of reader processes (0: read in this process; None: decide by size).
+    """
     files = list(walk(paths))
     chunks = [files[start : start + CHUNK] for start in range(0, len(files), CHUNK)]
     tally = Tally()
-    pool = _readers(factory, len(files))
+    pool = _readers(factory, len(files), readers)
     with tqdm(total=len(files), desc="seeding", unit="file", disable=not progress) as bar:
         pending: tuple[list[Path], list[int], Iterable[Reading | None]] | None = None
         for chunk in [*chunks, None]:

@@ -12,9 +12,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from diplowatch.cli import cli
-from store import archive
+from diplowatch.seed import CHUNK, seed
+from store import archive, db
 from store.models import Base, ParseFailure
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, corpus_dir
+from tests.corpus_copies import make_copies
+from workers.ingest import Thresholds
 
 SEED_DOCUMENTS = 1 + 1 + 24 + 1 + 1
 
@@ -140,3 +143,24 @@ def test_postgres_url_works_as_written(postgres_url: str) -> None:
     plain = postgres_url.replace("postgresql+psycopg://", "postgresql://")
     assert plain.startswith("postgresql://")
     assert "documents by source" in invoke("stats", "--db", plain)
+
+
+def test_reader_processes_give_the_same_archive(database_url: str, tmp_path: Path) -> None:
+    folder = tmp_path / "copies"
+    folder.mkdir()
+    make_copies(corpus_dir(), folder, 2 * CHUNK + 30)
+    pooled = db.session_factory(db.open_engine(database_url))
+    alone_url = f"sqlite:///{tmp_path / 'alone.db'}"
+    alone = db.session_factory(db.open_engine(alone_url))
+    with_pool = seed(pooled, [folder], Thresholds(), progress=False, readers=2)
+    without = seed(alone, [folder], Thresholds(), progress=False, readers=0)
+    assert with_pool.documents == without.documents and with_pool.files == 2 * CHUNK + 30
+    assert with_pool.documents["failed"] == 0 and with_pool.documents["new"] > 2 * CHUNK
+
+    def comparable(url: str) -> list[tuple[Any, ...]]:
+        return [
+            (r["key"], r["content_sha256"], r["published_at"], r["duplicate_of"] is None)
+            for r in exported(url)
+        ]
+
+    assert comparable(database_url) == comparable(alone_url)

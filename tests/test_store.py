@@ -1,0 +1,68 @@
+"""The store on SQLite and PostgreSQL: migrations, raw pages, times."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from store import db, raw
+from store.db import transaction
+from store.models import Base, Blob, Document, RawPage, Source
+
+
+def test_migrations_build_exactly_the_models(database_url: str) -> None:
+    engine = db.open_engine(database_url)
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    engine.dispose()
+    assert differences == []
+
+
+def test_opening_twice_is_harmless(database_url: str) -> None:
+    engine = db.open_engine(database_url)
+    assert db.is_current(engine)
+    db.migrate(engine)
+    engine.dispose()
+
+
+def test_same_bytes_are_kept_once(factory: sessionmaker[Session]) -> None:
+    data = "美国国务院".encode() * 500
+    with transaction(factory) as session:
+        first = raw.add(session, data, origin="seed:a.txt")
+        again = raw.add(session, data, origin="seed:a.txt")
+        elsewhere = raw.add(session, data, origin="crawl:https://example.org/a")
+    with factory() as session:
+        assert first == again != elsewhere
+        assert session.scalar(select(func.count()).select_from(RawPage)) == 2
+        blob = session.scalars(select(Blob)).one()
+        assert blob.size == len(data) and len(blob.data) < len(data) // 10
+        assert raw.load(session, elsewhere).data == data
+
+
+def test_times_keep_their_moment_and_offset(factory: sessionmaker[Session]) -> None:
+    eastern = timezone(timedelta(hours=-4))
+    moment = datetime(2021, 3, 31, 10, 52, tzinfo=eastern)
+    with transaction(factory) as session:
+        source = Source(name="usembassy-china")
+        session.add(source)
+        session.flush()
+        session.add(
+            Document(
+                key="k",
+                source_id=source.id,
+                kind="statement",
+                title="t",
+                published_at=moment,
+                published_offset_min=-240,
+                content_sha256="0" * 64,
+            )
+        )
+    with factory() as session:
+        stored = session.scalars(select(Document)).one()
+        assert stored.published_at == moment
+        assert stored.published_at is not None and stored.published_at.utcoffset() == timedelta(0)
+        assert stored.published_at.astimezone(eastern).isoformat() == "2021-03-31T10:52:00-04:00"
