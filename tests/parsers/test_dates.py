@@ -60,9 +60,18 @@ def test_no_date() -> None:
 @pytest.mark.parametrize(
     ("hour", "half", "ampm", "expected"),
     [
-        (7, "下午", None, 19), (12, "下午", None, 12), (10, "早上", None, 10), (8, "上午", None, 8),
-        (7, None, "PM", 19), (12, None, "PM", 12), (12, None, "AM", 0), (5, None, "AM", 5),
-        (9, "晚上", None, 21), (1, "中午", None, 13), (12, "中午", None, 12), (14, None, None, 14),
+        (7, "下午", None, 19),
+        (12, "下午", None, 12),
+        (10, "早上", None, 10),
+        (8, "上午", None, 8),
+        (7, None, "PM", 19),
+        (12, None, "PM", 12),
+        (12, None, "AM", 0),
+        (5, None, "AM", 5),
+        (9, "晚上", None, 21),
+        (1, "中午", None, 13),
+        (12, "中午", None, 12),
+        (14, None, None, 14),
     ],
 )
 def test_to_24h(hour: int, half: str | None, ampm: str | None, expected: int) -> None:

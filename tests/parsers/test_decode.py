@@ -24,7 +24,10 @@ def test_utf8_errors_name_the_parser() -> None:
 @pytest.mark.parametrize(
     ("label", "codec"),
     [
-        ("GB2312", "gb18030"), ("gbk", "gb18030"), ("UTF8", "utf-8"), ("iso-8859-1", "cp1252"),
+        ("GB2312", "gb18030"),
+        ("gbk", "gb18030"),
+        ("UTF8", "utf-8"),
+        ("iso-8859-1", "cp1252"),
         ("nonsense", None),
     ],
 )

@@ -1,25 +1,49 @@
-"""Parsers: pure functions from a file's bytes to the Documents in it, one module per format.
+"""Parsers: pure functions from a file's or a fetched page's bytes to the Documents in it.
 
 `parse()` finds the format (or takes the one it is given), decodes the bytes the way that format
-needs, and returns every document the file holds. Formats live in `FORMATS`, a plain dict: adding
-one is writing a module with `detect(text)` and `parse(text, url)` and registering it here.
+needs, and returns every document the file holds. Two plain dicts hold the formats:
+
+- `FORMATS`, the text captures the archive is seeded from: a module with `detect(text)` and
+  `parse(text, url)`, strict UTF-8.
+- `PAGE_FORMATS`, fetched HTML pages and discovery responses (feeds, sitemaps, API lists): a module
+  with `matches(url, content_type)`, `detect(text)`, `parse(text, url, selectors)` and its default
+  CSS `SELECTORS`, which a source's configuration can override field by field. Pages are decoded with
+  the charset of their Content-Type header or `<meta>`. When a page's configured selectors find no
+  text, its parser falls back to a general extractor and says so in `Parsed.degraded`.
+
+Markup (HTML, XML, JSON) is matched against the page formats, by URL and content type first, then by
+content; anything else against the text formats.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from workers.document import Document
 from workers.errors import ParseError
-from workers.parsers import embassy_listing, jekyll_post, state_text, wenxuecity_text
+from workers.parsers import (
+    discovery,
+    embassy_listing,
+    jekyll_post,
+    rfa_html,
+    state_gov_html,
+    state_text,
+    usembassy_html,
+    usembassy_listing_html,
+    wenxuecity_html,
+    wenxuecity_text,
+)
 from workers.parsers.decode import check_not_empty_or_binary, decode_html, decode_utf8, sniff_utf8
+from workers.parsers.html_page import PageFormat, Selectors, decode_page, looks_like_markup
 from workers.parsers.state_text import state_gov_key_from_url
 
 __all__ = [
     "FORMATS",
+    "PAGE_FORMATS",
     "Format",
+    "PageFormat",
     "ParseError",
     "Parsed",
     "decode_html",
@@ -40,10 +64,16 @@ class Format(NamedTuple):
 
 @dataclass(frozen=True)
 class Parsed:
-    """The format a file was read as and the documents it holds."""
+    """The format a file was read as, the documents it holds, and why they are degraded if they are.
+
+    `degraded` is set when the format's selectors found nothing and a general extractor stood in
+    (e.g. "usembassy-html: selector 'main div.row p' (body) matched nothing; used the general
+    extractor"): the documents are usable, but the source's selectors need attention.
+    """
 
     format: str
     documents: tuple[Document, ...]
+    degraded: str | None = None
 
 
 # Checked in this order: the most distinctive shapes first.
@@ -55,23 +85,94 @@ FORMATS: dict[str, Format] = {
 }
 
 
-def detect(text: str) -> str | None:
-    """The name of the first format that recognises `text`, or None."""
+# Checked in this order: discovery responses first (a feed quotes articles' markup), and the
+# embassy's listings before its statements (both carry the language switch).
+PAGE_FORMATS: dict[str, PageFormat] = {
+    discovery.NAME: PageFormat(discovery.matches, discovery.detect, discovery.parse),
+    state_gov_html.NAME: PageFormat(
+        state_gov_html.matches, state_gov_html.detect, state_gov_html.parse, state_gov_html.SELECTORS
+    ),
+    usembassy_listing_html.NAME: PageFormat(
+        usembassy_listing_html.matches,
+        usembassy_listing_html.detect,
+        usembassy_listing_html.parse,
+        usembassy_listing_html.SELECTORS,
+    ),
+    usembassy_html.NAME: PageFormat(
+        usembassy_html.matches, usembassy_html.detect, usembassy_html.parse, usembassy_html.SELECTORS
+    ),
+    rfa_html.NAME: PageFormat(rfa_html.matches, rfa_html.detect, rfa_html.parse, rfa_html.SELECTORS),
+    wenxuecity_html.NAME: PageFormat(
+        wenxuecity_html.matches, wenxuecity_html.detect, wenxuecity_html.parse, wenxuecity_html.SELECTORS
+    ),
+}
+# Formats whose pages may hold no document at all.
+MAY_BE_EMPTY = frozenset({discovery.NAME})
+
+
+def detect_page(text: str, url: str | None = None, content_type: str | None = None) -> str | None:
+    """The page format claiming this URL or content type, else the first recognising the content."""
+    by_address = next((name for name, fmt in PAGE_FORMATS.items() if fmt.matches(url, content_type)), None)
+    return by_address or next((name for name, fmt in PAGE_FORMATS.items() if fmt.detect(text)), None)
+
+
+def detect(text: str, url: str | None = None, content_type: str | None = None) -> str | None:
+    """The name of the format of `text` (a page format for markup, a text format otherwise), or None."""
+    if looks_like_markup(text):
+        return detect_page(text, url, content_type)
     return next((name for name, fmt in FORMATS.items() if fmt.detect(text)), None)
 
 
-def parse(data: bytes, url: str | None = None, fmt: str | None = None) -> Parsed:
-    """The documents in `data`, read as `fmt` or as the format detected; raises ParseError."""
+def with_defaults(defaults: Selectors, overrides: Selectors | None) -> Selectors:
+    """A format's selectors with the configured ones in place of its defaults."""
+    return {**defaults, **overrides} if overrides else defaults
+
+
+def parse_page(name: str, text: str, url: str | None, selectors: Selectors | None) -> Parsed:
+    """The documents of a decoded page read as page format `name`."""
+    chosen = PAGE_FORMATS[name]
+    result = chosen.parse(text, url, with_defaults(chosen.selectors, selectors))
+    if not result.documents and name not in MAY_BE_EMPTY:
+        raise ParseError("no documents found", name)
+    return Parsed(name, result.documents, result.degraded)
+
+
+def parse(
+    data: bytes,
+    url: str | None = None,
+    fmt: str | None = None,
+    *,
+    content_type: str | None = None,
+    selectors: Mapping[str, str] | None = None,
+) -> Parsed:
+    """The documents in `data`, read as `fmt` or as the format detected; raises ParseError.
+
+    `url` is the page's canonical address (the real site's, even when fetched from a mirror),
+    `content_type` its Content-Type header, and `selectors` maps field names ("title", "body",
+    "date"…) to CSS selectors replacing a page format's defaults.
+    """
     check_not_empty_or_binary(data, fmt or "detect")
+    if fmt in PAGE_FORMATS:
+        return parse_page(fmt, decode_page(data, content_type), url, selectors)
     if fmt is None:
         # Detection reads leniently decoded text so that a file in the wrong encoding is still
         # recognised and then refused with the real reason by its format's strict decoder.
-        fmt = detect(sniff_utf8(data))
+        sniffed = sniff_utf8(data)
+        if looks_like_markup(sniffed):
+            text = decode_page(data, content_type)
+            name = detect_page(text, url, content_type)
+            if name is None:
+                raise ParseError(
+                    "no parser recognises this file (HTML, XML or JSON of no known site or shape)"
+                )
+            return parse_page(name, text, url, selectors)
+        fmt = detect(sniffed)
         if fmt is None:
             decode_utf8(data, "detect")  # an undecodable file says why, rather than "not recognised"
             raise ParseError("no parser recognises this file (not a known text format)")
     elif fmt not in FORMATS:
-        raise ParseError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
+        known = ", ".join([*FORMATS, *PAGE_FORMATS])
+        raise ParseError(f"unknown format {fmt!r}; known: {known}")
     chosen = FORMATS[fmt]
     try:
         text = chosen.decode(data)

@@ -104,7 +104,8 @@ def publication(epoch: int | None, url: str, in_html: Stamp | None) -> Stamp | N
 def parse(text: str, url: str | None = None) -> tuple[Document, ...]:
     """The one article of a mirrored Jekyll post."""
     meta, rest = front_matter(text)
-    title = str(meta.get("title") or "").strip()
+    # YAML titles can hold line breaks and runs of spaces; pages show them folded.
+    title = " ".join(str(meta.get("title") or "").split())
     if not title:
         raise ParseError("front matter has no title", NAME)
     origin = str(meta.get("from") or url or "").strip()

@@ -1,0 +1,138 @@
+"""Radio Free Asia Mandarin article pages (HTML): the same Document the feed mirror's post gives."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from types import MappingProxyType
+
+from lxml.html import HtmlElement
+
+from workers.document import Document
+from workers.errors import ParseError
+from workers.parsers.dates import EASTERN, Stamp, make_date, url_date, url_datetime
+from workers.parsers.html_page import (
+    PageResult,
+    Selectors,
+    canonical_link,
+    degraded,
+    eastern_day,
+    first_text,
+    general_extract,
+    html_root,
+    inner_html,
+    is_error_page,
+    miss,
+    outermost,
+    select_all,
+    url_matches,
+)
+from workers.parsers.html_text import HtmlText, article_text, published_in, split_credit
+from workers.parsers.jekyll_post import normalize_url, source_of
+
+NAME = "rfa-html"
+
+# SOURCES.md §3: the older site's story pages.
+SELECTORS: Selectors = MappingProxyType(
+    {
+        "title": "head > title",
+        "headline": "h1",
+        "body": "div#storytext",
+        "date": "span#story_date",
+    }
+)
+HOSTS = ("rfa.org",)
+# Old story URLs end in .html (often with the time in them); new ones are /mandarin/<section>/Y/M/D/<slug>/.
+ARTICLE_PATH = re.compile(r"^/mandarin/(?:[^/]+/)*[^/]+\.html?$|^/mandarin/[^/]+/\d{4}/\d{2}/\d{2}/[^/]+/?$")
+MARKERS = re.compile(r"""普通话主页\s*</title>|id=["']storytext["']""")
+TITLE_SUFFIX = re.compile(r"\s+[—–]\s+普通话主页\s*$")
+SHOWN_DATE = re.compile(r"(?P<y>\d{4})\s*[-./年]\s*(?P<m>\d{1,2})\s*[-./月]\s*(?P<d>\d{1,2})")
+
+
+def matches(url: str | None, content_type: str | None = None) -> bool:
+    """True for a Mandarin article URL on rfa.org."""
+    return url_matches(url, HOSTS, ARTICLE_PATH)
+
+
+def detect(text: str) -> bool:
+    """True for a page titled "… — 普通话主页" or holding an RFA story body."""
+    return MARKERS.search(text) is not None
+
+
+def title_of(root: HtmlElement, selectors: Selectors) -> str:
+    """The page title without " — 普通话主页", or else the headline."""
+    title = first_text(root, selectors["title"], NAME)
+    if TITLE_SUFFIX.search(title):
+        return TITLE_SUFFIX.sub("", title).strip()
+    return first_text(root, selectors["headline"], NAME) or title
+
+
+def shown_day(text: str) -> date | None:
+    """The date a story shows ("2023-10-28"), if it shows one."""
+    match = SHOWN_DATE.search(text)
+    return make_date(match["y"], match["m"], match["d"]) if match else None
+
+
+def publication(shown: date | None, url: str, root: HtmlElement) -> Stamp | None:
+    """The time in the URL when it agrees with the date shown, else the date shown, metadata, URL date."""
+    in_url = url_datetime(url)
+    if in_url and (shown is None or in_url.at.astimezone(EASTERN).date() == shown):
+        return in_url
+    if shown:
+        return eastern_day(shown)
+    return published_in(root) or url_date(url)
+
+
+def story(root: HtmlElement, selector: str, url: str, title: str) -> HtmlText:
+    """The story body with captions, related links and credits kept apart (as for the mirrored posts)."""
+    elements = outermost(select_all(root, selector, NAME))
+    return article_text("".join(inner_html(element) for element in elements), url, title)
+
+
+def general_text(html: str) -> HtmlText:
+    """The general extractor's paragraphs, with editor credits kept apart as for the story body."""
+    body: list[str] = []
+    credits: list[str] = []
+    for line in general_extract(html):
+        text, credit = split_credit(line)
+        body.extend([text] if text else [])
+        credits.extend([credit] if credit else [])
+    return HtmlText(tuple(body), credits=tuple(credits))
+
+
+def parse(text: str, url: str | None, selectors: Selectors) -> PageResult:
+    """The one article of a story page."""
+    root = html_root(text, NAME)
+    origin = url or canonical_link(root)
+    if not origin:
+        raise ParseError("no URL: the key of an RFA article is its canonical URL", NAME)
+    canonical = normalize_url(origin)
+    misses: list[str] = []
+    title = title_of(root, selectors)
+    extracted = story(root, selectors["body"], canonical, title)
+    if not extracted.paragraphs:
+        if is_error_page(root):
+            raise ParseError("an error page, not an article", NAME)
+        misses.append(miss("body", selectors["body"], "used the general extractor"))
+        extracted = general_text(text)
+    shown = first_text(root, selectors["date"], NAME)
+    if not shown:
+        misses.append(miss("date", selectors["date"], "used the URL or the page's metadata"))
+    stamp = publication(shown_day(shown), canonical, root)
+    reason = degraded(NAME, misses)
+    if not extracted.paragraphs or not title:
+        raise ParseError(f"{reason or NAME}: no article text or no title found", NAME)
+    document = Document(
+        key=canonical,
+        source=source_of(canonical),
+        kind="article",
+        title=title,
+        body="\n".join(extracted.paragraphs),
+        url=canonical,
+        published_at=stamp.at if stamp else None,
+        published_precision=stamp.precision if stamp else "unknown",
+        captions=extracted.captions,
+        related=extracted.related,
+        credits=extracted.credits,
+    )
+    return PageResult((document,), reason)
