@@ -8,7 +8,8 @@ document unchanged and writes nothing but the ingest time.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from sqlalchemy import Table, bindparam, delete, func, insert, select, update
@@ -25,6 +26,7 @@ from workers.errors import ParseError
 Status = Literal["new", "changed", "unchanged", "duplicate", "excerpt", "failed"]
 MIN_MATCH_CHARS = 50  # shorter texts say too little to call two documents the same statement
 CANDIDATES = 8
+SELECTORS_HEADER = "x-diplowatch-selectors"  # raw page header: the source's selectors for its parser
 
 # Core tables for the hot inserts: the ORM's unit of work costs more than the rows themselves.
 DOCUMENTS: Table = Document.__table__  # type: ignore[assignment]
@@ -66,6 +68,8 @@ class Outcome:
     document_id: int | None = None
     reason: str | None = None
     new_comments: int = 0
+    # Set when the source's selectors matched nothing and a general extractor stood in.
+    degraded: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +97,7 @@ class Reading:
     format: str | None
     documents: tuple[Prepared, ...] = ()
     failure: ParseError | None = None
+    degraded: str | None = None
 
 
 def prepare(document: ParsedDocument) -> Prepared:
@@ -106,19 +111,28 @@ def prepare(document: ParsedDocument) -> Prepared:
     )
 
 
-def read(data: bytes, url: str | None) -> Reading:
-    """Parse a page's bytes and prepare its documents (pure, so it can run in a worker process)."""
+def read(data: bytes, url: str | None, headers: Mapping[str, Any] | None = None) -> Reading:
+    """Parse a page's bytes and prepare its documents (pure, so it can run in a worker process).
+
+    `headers` are the stored response headers: the Content-Type says the charset, and the crawler
+    puts the source's configured selectors under SELECTORS_HEADER.
+    """
+    headers = headers or {}
     try:
-        parsed = parsers.parse(data, url=url)
+        parsed = parsers.parse(
+            data, url=url, content_type=headers.get("content-type"), selectors=headers.get(SELECTORS_HEADER)
+        )
     except ParseError as error:
         return Reading(None, failure=error)
-    return Reading(parsed.format, tuple(prepare(document) for document in parsed.documents))
+    return Reading(
+        parsed.format, tuple(prepare(document) for document in parsed.documents), None, parsed.degraded
+    )
 
 
 def read_stored(session: Session, raw_page_id: int) -> Reading:
     """Read a stored raw page by id."""
     page = raw.load(session, raw_page_id)
-    return read(page.data, page.url)
+    return read(page.data, page.url, page.headers)
 
 
 def ingest(
@@ -130,14 +144,17 @@ def ingest(
     """
     page = raw.load(session, raw_page_id, with_data=reading is None)
     if reading is None:
-        reading = read(page.data, page.url)
+        reading = read(page.data, page.url, page.headers)
     if reading.failure is not None:
         record_failure(session, page.id, reading.failure)
         return [Outcome("failed", reason=reading.failure.reason)]
     if page.ingested_at is not None:  # a re-ingest: an earlier failure of this page is now void
         session.execute(delete(ParseFailure).where(ParseFailure.raw_page_id == page.id))
     raw.mark_ingested(session, page.id, reading.format)
-    return [archive(session, prepared, page.id, thresholds) for prepared in reading.documents]
+    outcomes = [archive(session, prepared, page.id, thresholds) for prepared in reading.documents]
+    if reading.degraded:
+        outcomes = [replace(outcome, degraded=reading.degraded) for outcome in outcomes]
+    return outcomes
 
 
 def record_failure(session: Session, raw_page_id: int, error: ParseError) -> None:
