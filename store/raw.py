@@ -32,6 +32,7 @@ LOAD_PAGE = (
         RAW_PAGES.c.id,
         RAW_PAGES.c.url,
         RAW_PAGES.c.headers,
+        RAW_PAGES.c.fetched_at,
         RAW_PAGES.c.ingested_at,
         BLOBS.c.data,
         BLOBS.c.size,
@@ -53,6 +54,7 @@ class Page:
     id: int
     url: str | None
     headers: dict[str, Any]
+    fetched_at: datetime
     ingested_at: datetime | None
     data: bytes
 
@@ -123,7 +125,7 @@ def load(session: Session, raw_page_id: int, with_data: bool = True) -> Page:
     """A stored raw page with its bytes, decompressed (or empty bytes when not wanted)."""
     row = session.connection().execute(LOAD_PAGE, {"id": raw_page_id}).one()
     data = _decompressor.decompress(row.data, max_output_size=row.size) if with_data else b""
-    return Page(row.id, row.url, row.headers, row.ingested_at, data)
+    return Page(row.id, row.url, row.headers, row.fetched_at, row.ingested_at, data)
 
 
 def mark_ingested(session: Session, raw_page_id: int, fmt: str | None) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import Table, bindparam, delete, func, insert, select, update
@@ -32,12 +33,19 @@ SELECTORS_HEADER = "x-diplowatch-selectors"  # raw page header: the source's sel
 DOCUMENTS: Table = Document.__table__  # type: ignore[assignment]
 VERSIONS: Table = Version.__table__  # type: ignore[assignment]
 ANCHORS: Table = SketchAnchor.__table__  # type: ignore[assignment]
+RAW_PAGES = raw.RAW_PAGES
 
 # Hot statements are built once: building a statement per call costs more than running it.
 FIND_DOCUMENT = select(
     DOCUMENTS.c.id, DOCUMENTS.c.content_sha256, DOCUMENTS.c.title, DOCUMENTS.c.version
 ).where(DOCUMENTS.c.key == bindparam("key"))
 INSERT_DOCUMENT = insert(DOCUMENTS).returning(DOCUMENTS.c.id)
+CURRENT_FETCH = (
+    select(RAW_PAGES.c.fetched_at)
+    .join(VERSIONS, VERSIONS.c.raw_page_id == RAW_PAGES.c.id)
+    .join(DOCUMENTS, (DOCUMENTS.c.id == VERSIONS.c.document_id) & (DOCUMENTS.c.version == VERSIONS.c.number))
+    .where(DOCUMENTS.c.id == bindparam("id"))
+)
 INSERT_VERSION = insert(VERSIONS)
 INSERT_ANCHORS = insert(ANCHORS)
 SAME_TEXT = (
@@ -151,7 +159,9 @@ def ingest(
     if page.ingested_at is not None:  # a re-ingest: an earlier failure of this page is now void
         session.execute(delete(ParseFailure).where(ParseFailure.raw_page_id == page.id))
     raw.mark_ingested(session, page.id, reading.format)
-    outcomes = [archive(session, prepared, page.id, thresholds) for prepared in reading.documents]
+    outcomes = [
+        archive(session, prepared, page.id, thresholds, page.fetched_at) for prepared in reading.documents
+    ]
     if reading.degraded:
         outcomes = [replace(outcome, degraded=reading.degraded) for outcome in outcomes]
     return outcomes
@@ -167,8 +177,18 @@ def record_failure(session: Session, raw_page_id: int, error: ParseError) -> Non
     raw.mark_ingested(session, raw_page_id, None)
 
 
-def archive(session: Session, prepared: Prepared, raw_page_id: int, thresholds: Thresholds) -> Outcome:
-    """Store one document as new, as a new version, or not at all when nothing changed."""
+def archive(
+    session: Session,
+    prepared: Prepared,
+    raw_page_id: int,
+    thresholds: Thresholds,
+    fetched_at: datetime | None = None,
+) -> Outcome:
+    """Store one document as new, as a new version, or not at all when nothing changed.
+
+    A page fetched before the one the current text came from is history, not an edit: it never
+    turns the text back (a late retry or a reconcile can deliver pages out of order).
+    """
     parsed = prepared.document
     row = session.connection().execute(FIND_DOCUMENT, {"key": parsed.key}).first()
     if row is None:
@@ -176,6 +196,9 @@ def archive(session: Session, prepared: Prepared, raw_page_id: int, thresholds: 
     document_id, body_hash, title, version = row
     added = _add_comments(session, document_id, parsed.comments, raw_page_id)
     if body_hash == prepared.body_hash and title == parsed.title:
+        return Outcome("unchanged", document_id, new_comments=added)
+    current_fetch = session.connection().execute(CURRENT_FETCH, {"id": document_id}).scalar()
+    if fetched_at is not None and current_fetch is not None and fetched_at < current_fetch:
         return Outcome("unchanged", document_id, new_comments=added)
     _add_version(session, document_id, version + 1, prepared, raw_page_id)
     session.execute(
