@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,9 +23,29 @@ class Settings(BaseSettings):
     # Crawling: who we are, and how to reach us, for the sites' operators.
     user_agent: str = "diplowatch/0.1 (+https://github.com/diplowatch/diplowatch)"
     contact_email: str = "diplowatch@example.org"
+    # A user's sources file, merged over the shipped crawler/sources.yaml by source name.
+    sources_file: Path | None = None
     # Alerts (used by the alerts issue); secrets stay SecretStr so they never reach a log.
+    # smtp://[user@]host[:port]; the password only ever comes from smtp_password.
     smtp_url: str | None = None
     smtp_password: SecretStr | None = None
+    # "starttls" (port 587), "ssl" (implicit TLS, port 465; an smtps:// URL means this) or "none".
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_from: str | None = None  # the From header; contact_email when unset
+    smtp_ca_file: Path | None = None  # trust these CA certificates (not the system's) for the relay
+    smtp_timeout: float = 30.0
+    webhook_timeout: float = 10.0
+    # The config folder: subscriptions.yaml and templates/ (a template there wins over the shipped one).
+    config_dir: Path = Path("config")
+    subscriptions_file: Path | None = None  # default: <config_dir>/subscriptions.yaml
+    # Failed deliveries retry after base, 2×base, 4×base … (at most max) seconds, then count as failed.
+    alert_max_attempts: int = 8
+    alert_retry_base_seconds: float = 60.0
+    alert_retry_max_seconds: float = 6 * 3600.0
+    # A delivery claimed this long ago and never finished is stranded (its worker died): re-claimable.
+    alert_claim_timeout_seconds: float = 600.0
+    # Daily digests cover calendar days in this zone; hourly digests cover clock hours.
+    digest_timezone: str = "UTC"
     # Near-duplicate thresholds, tuned on the seeds and the corpus (see docs/architecture.md).
     duplicate_similarity: float = 0.8
     excerpt_containment: float = 0.8

@@ -16,6 +16,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Tables that live in the archive's database but belong to a library (APScheduler's job store).
+FOREIGN_TABLES = {"apscheduler_jobs"}
+
+
+def include_name(name: str | None, type_: str, _parent: Any) -> bool:
+    """Leave library-owned tables alone when comparing the schema with the models."""
+    return not (type_ == "table" and name in FOREIGN_TABLES)
 
 
 def normalize_url(url: str) -> str:

@@ -167,3 +167,147 @@ class ParseFailure(Base):
     parser: Mapped[str] = mapped_column(String(50))
     reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Crawl(Base):
+    """One crawl of one source (the crawl log): when it ran, what it cost and what it found."""
+
+    __tablename__ = "crawls"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(100), index=True)
+    # Where the pages came from when not the source's own site (a mirror); None for the real site.
+    fetched_from: Mapped[str | None] = mapped_column(String(2000))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+    finish_reason: Mapped[str | None] = mapped_column(String(50))
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+    not_modified: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    body_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    stored: Mapped[int] = mapped_column(Integer, default=0)
+    # Document outcomes of article pages by status (new, changed, unchanged, …) and everything else.
+    documents: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class CrawlState(Base):
+    """What a source's next crawl starts from, and whether a person should look at the source."""
+
+    __tablename__ = "crawl_states"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(100), unique=True)
+    # Watermarks of the source's discovery (latest dates seen), robots.txt and its validators.
+    cursor: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    needs_attention: Mapped[str | None] = mapped_column(Text)
+    attention_since: Mapped[datetime | None] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FetchedUrl(Base):
+    """A URL a crawl fetched: its HTTP validators for conditional GET and what discovery last said of it."""
+
+    __tablename__ = "fetched_urls"
+    __table_args__ = (
+        UniqueConstraint("source", "url_sha256"),
+        Index("ix_fetched_urls_source_first_fetched_at", "source", "first_fetched_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url_sha256: Mapped[str] = mapped_column(String(64))
+    url: Mapped[str] = mapped_column(String(2000))  # canonical: under the source's real base URL
+    source: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))  # "page" | "discovery"
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    # The change time a feed, sitemap or API gave for the page when it was last fetched.
+    listed_modified: Mapped[str | None] = mapped_column(String(100))
+    first_fetched_at: Mapped[datetime | None] = mapped_column()
+    last_fetched_at: Mapped[datetime | None] = mapped_column()
+    raw_page_id: Mapped[int | None] = mapped_column(ForeignKey("raw_pages.id"))
+    # Failed fetches since the last success: a page that never arrived is retried by later crawls.
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Subscription(Base):
+    """Someone to alert: where (channel), about what (filters, events), and when (immediate or digest).
+
+    The subscriptions file is where people edit them; `sync` copies it here so workers anywhere see them.
+    """
+
+    __tablename__ = "subscriptions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    channel: Mapped[str] = mapped_column(Text)
+    channel_kind: Mapped[str] = mapped_column(String(20))  # "email" | "webhook" | "apprise"
+    secret: Mapped[str | None] = mapped_column(String(500))  # a webhook's signing key
+    sources: Mapped[list[Any]] = mapped_column(default=list)
+    kinds: Mapped[list[Any]] = mapped_column(default=list)
+    keywords: Mapped[list[Any]] = mapped_column(default=list)
+    speakers: Mapped[list[Any]] = mapped_column(default=list)
+    events: Mapped[list[Any]] = mapped_column(default=list)  # "new", "changed", "comments"
+    mode: Mapped[str] = mapped_column(String(10))  # "immediate" | "hourly" | "daily"
+    # Removed from the file: kept (deliveries point at it) but no longer matched or sent to.
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Event(Base):
+    """Something alert-worthy that happened to a document: new, changed (a real edit), new comments."""
+
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # What the messages show, as of the event: title, link, first paragraphs, diff, comments.
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Delivery(Base):
+    """The outbox: one alert for one (event, subscription), or one digest; claimed, sent, recorded."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("event_id", "subscription_id"),
+        UniqueConstraint("subscription_id", "window_start"),
+        Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("subscriptions.id"))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))  # None for a digest
+    # An event held for a digest points at the digest delivery that carried it.
+    digest_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # new | changed | full_text | comments | digest
+    # held → digested (digest items); pending → sending → sent, or → retry → … → failed; cancelled
+    status: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column()
+    claimed_at: Mapped[datetime | None] = mapped_column()
+    sent_at: Mapped[datetime | None] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(Text)
+    window_start: Mapped[datetime | None] = mapped_column()  # a digest's window, [start, end)
+    window_end: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Lease(Base):
+    """A named lock held for a while by one process: one crawl per source, one scheduler."""
+
+    __tablename__ = "leases"
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column()
+
+
+class DeadLetter(Base):
+    """A message that ran out of retries (or failed for good), kept for `diplowatch stats`."""
+
+    __tablename__ = "dead_letters"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(100), unique=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    error: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
 CORPUS = ROOT.parent / "shared" / "corpus"
 PG_URL = os.environ.get("DIPLOWATCH_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-PG_TEST_DB = "diplowatch_test"
+PG_TEST_DB = f"diplowatch_test_{os.getpid()}"  # parallel runs must not drop each other's database
 
 
 def corpus_dir() -> Path:

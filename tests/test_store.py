@@ -10,14 +10,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from store import db, raw
-from store.db import transaction
+from store.db import include_name, transaction
 from store.models import Base, Blob, Document, RawPage, Source
 
 
 def test_migrations_build_exactly_the_models(database_url: str) -> None:
     engine = db.open_engine(database_url)
     with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        context = MigrationContext.configure(connection, opts={"include_name": include_name})
+        differences = compare_metadata(context, Base.metadata)
     engine.dispose()
     assert differences == []
 

@@ -1,0 +1,87 @@
+"""The crawl's counters (kept in Scrapy's stats while it runs) and the crawl-log counts made of them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from store.crawls import Counts
+
+PREFIX = "diplowatch/"
+CRAWL_ID = PREFIX + "crawl_id"
+SKIPPED = PREFIX + "skipped"
+FAILURES = PREFIX + "failures"
+FAILURE_EXAMPLES = PREFIX + "failure_examples"
+BODY_BYTES = PREFIX + "body_bytes"
+STORED = PREFIX + "stored"
+STORED_DISCOVERY = PREFIX + "stored_discovery"  # of which feeds, sitemaps, API lists, listing pages
+REVALIDATED = PREFIX + "revalidated"
+RATE_LIMITED = PREFIX + "rate_limited"
+NEW_COMMENTS = PREFIX + "new_comments"
+DEGRADED = PREFIX + "degraded"
+DEGRADED_EXAMPLES = PREFIX + "degraded_examples"
+UNPARSED = PREFIX + "unparsed"  # article pages no parser could read
+UNPARSED_EXAMPLES = PREFIX + "unparsed_examples"
+PARSED = PREFIX + "parsed"  # article pages that parsed (degraded or not)
+DOCUMENTS = PREFIX + "documents/"  # + outcome status, for documents of article pages
+DISCOVERY = PREFIX + "discovery/"  # + outcome status, for discovery pages (feeds, listings…)
+STORE_ERRORS = PREFIX + "store_errors"
+MAX_EXAMPLES = 10
+# Scrapy's own counters.
+REQUESTS = "downloader/request_count"
+NOT_MODIFIED = "downloader/response_status_count/304"
+
+
+def note(stats: Any, key: str, example: str) -> None:
+    """Keep an example under `key` (the first MAX_EXAMPLES of them)."""
+    examples = list(stats.get_value(key) or [])
+    if len(examples) < MAX_EXAMPLES:
+        stats.set_value(key, [*examples, example])
+
+
+def by_prefix(values: dict[str, Any], prefix: str) -> dict[str, int]:
+    """The counters under `prefix`, by the rest of their name."""
+    return {key[len(prefix) :]: int(value) for key, value in values.items() if key.startswith(prefix)}
+
+
+def crawl_counts(values: dict[str, Any]) -> Counts:
+    """The crawl log's counts from the final stats."""
+    details = {
+        "discovery": by_prefix(values, DISCOVERY),
+        "stored_discovery": int(values.get(STORED_DISCOVERY, 0)),
+        "new_comments": int(values.get(NEW_COMMENTS, 0)),
+        "rate_limited": int(values.get(RATE_LIMITED, 0)),
+        "revalidated": int(values.get(REVALIDATED, 0)),
+        "degraded": int(values.get(DEGRADED, 0)),
+        "unparsed": int(values.get(UNPARSED, 0)),
+        "store_errors": int(values.get(STORE_ERRORS, 0)),
+        "retries": int(values.get("retry/count", 0)),
+        "robots_forbidden": int(values.get("robotstxt/forbidden", 0)),
+        "failure_examples": list(values.get(FAILURE_EXAMPLES, [])),
+        "degraded_examples": list(values.get(DEGRADED_EXAMPLES, [])),
+        "unparsed_examples": list(values.get(UNPARSED_EXAMPLES, [])),
+    }
+    return Counts(
+        requests=int(values.get(REQUESTS, 0)),
+        not_modified=int(values.get(NOT_MODIFIED, 0)),
+        skipped=int(values.get(SKIPPED, 0)),
+        failures=int(values.get(FAILURES, 0)),
+        body_bytes=int(values.get(BODY_BYTES, 0)),
+        stored=int(values.get(STORED, 0)),
+        documents=by_prefix(values, DOCUMENTS),
+        details=details,
+    )
+
+
+def attention(values: dict[str, Any]) -> str | None:
+    """Why the source needs a person's attention after this crawl, or None when its pages parsed well.
+
+    Returns "" when the crawl parsed nothing (so it says nothing either way).
+    """
+    degraded, unparsed, parsed = (int(values.get(k, 0)) for k in (DEGRADED, UNPARSED, PARSED))
+    if degraded:
+        examples = "; ".join(values.get(DEGRADED_EXAMPLES, [])[:3])
+        return f"{degraded} page(s) parsed degraded (configured selectors matched nothing): {examples}"
+    if unparsed:
+        examples = "; ".join(values.get(UNPARSED_EXAMPLES, [])[:3])
+        return f"{unparsed} page(s) failed to parse: {examples}"
+    return None if parsed else ""

@@ -1,0 +1,59 @@
+"""Handing stored raw pages on to ingest: in-line for now; the workers issue adds a queue.
+
+`HANDOFFS` names the ways: `inline` ingests in the crawl process (its writer thread) and reports
+the outcomes; `later` leaves the raw pages un-ingested (`ingested_at` empty) for whatever ingests
+stored pages afterwards (reparse, the reconciler), which keeps a crawl's cost to fetching and storing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from store.db import transaction
+from workers.errors import ParseError
+from workers.ingest import Outcome, Thresholds, ingest, record_failure
+
+log = logging.getLogger(__name__)
+
+# Raw page ids in, each page's outcomes out (a hand-off that does not ingest returns empty lists).
+Handoff = Callable[[sessionmaker[Session], list[int], Thresholds], list[list[Outcome]]]
+
+
+def ingest_one(factory: sessionmaker[Session], raw_id: int, thresholds: Thresholds) -> list[Outcome]:
+    """Ingest one raw page in its own transaction; an unexpected error fails only this page."""
+    try:
+        with transaction(factory) as session:
+            return ingest(session, raw_id, thresholds)
+    except Exception as error:  # a parser bug must not stop the crawl; the raw page waits for reparse
+        log.exception("ingest of raw page %s failed", raw_id)
+        failure = ParseError(f"internal error: {type(error).__name__}: {error}", parser="ingest")
+        with transaction(factory) as session:
+            record_failure(session, raw_id, failure)
+        return [Outcome("failed", reason=failure.reason)]
+
+
+def ingest_inline(
+    factory: sessionmaker[Session], raw_ids: list[int], thresholds: Thresholds
+) -> list[list[Outcome]]:
+    """Ingest raw pages in one transaction; if anything unexpected breaks, redo them one by one."""
+    if not raw_ids:
+        return []
+    try:
+        with transaction(factory) as session:
+            return [ingest(session, raw_id, thresholds) for raw_id in raw_ids]
+    except Exception:
+        return [ingest_one(factory, raw_id, thresholds) for raw_id in raw_ids]
+
+
+def leave_for_later(
+    factory: sessionmaker[Session], raw_ids: list[int], thresholds: Thresholds
+) -> list[list[Outcome]]:
+    """Ingest nothing now: the pages stay stored and un-ingested."""
+    return [[] for _ in raw_ids]
+
+
+HANDOFFS: dict[str, Handoff] = {"inline": ingest_inline, "later": leave_for_later}
+DEFAULT = "inline"

@@ -1,0 +1,52 @@
+"""Writing what a crawl fetched: the raw page first, then what conditional GET needs next time."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from crawler.items import Fetched, FetchFailed, Revalidated
+from store import fetches, raw
+
+SELECTORS_HEADER = "x-diplowatch-selectors"  # {field: CSS selector}: the source's, for the page parser
+ROLE_HEADER = "x-diplowatch-role"  # "page" or "discovery"
+
+
+def origin(source: str) -> str:
+    """The raw page origin of a crawl of `source`."""
+    return f"crawl:{source}"
+
+
+def raw_headers(item: Fetched) -> dict[str, Any]:
+    """The response headers, plus where the page was fetched from, its role and the parser selectors."""
+    headers: dict[str, Any] = dict(item.headers)
+    headers[ROLE_HEADER] = item.role
+    if item.selectors:
+        headers[SELECTORS_HEADER] = dict(item.selectors)
+    return headers
+
+
+def persist(session: Session, source: str, item: Fetched | Revalidated | FetchFailed) -> int | None:
+    """Write one item; returns the raw page id of a fetched response (None for the others)."""
+    if isinstance(item, Revalidated):
+        fetches.record_listed(session, source, item.key, item.listed_modified)
+        return None
+    if isinstance(item, FetchFailed):
+        fetches.record_failure(session, source, item.key, item.role, item.reason)
+        return None
+    raw_id = raw.add(session, item.body, origin(source), item.url, raw_headers(item), item.fetched_at)
+    fetch = fetches.Fetch(
+        url=item.key,
+        role=item.role,
+        etag=item.headers.get("etag"),
+        last_modified=item.headers.get("last-modified"),
+        listed_modified=item.listed_modified,
+        raw_page_id=raw_id,
+        fetched_at=item.fetched_at,
+    )
+    fetches.record_fetch(session, source, fetch)
+    if item.url != item.key:  # redirected: the final URL answers conditional requests too
+        fetches.record_fetch(session, source, replace(fetch, url=item.url))
+    return raw_id

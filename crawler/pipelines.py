@@ -1,0 +1,131 @@
+"""The item pipeline: raw first (every fetched response is stored), then hand-off to ingest, then tally.
+
+Database work runs on one writer thread, so the reactor keeps downloading meanwhile; items that
+arrive while the writer is busy are written together, in one transaction per batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from scrapy.crawler import Crawler
+from sqlalchemy.orm import Session, sessionmaker
+
+from crawler import counts
+from crawler.handoff import DEFAULT, HANDOFFS, Handoff
+from crawler.items import Fetched, FetchFailed, Revalidated
+from crawler.persist import persist
+from store import db
+from store.db import transaction
+from workers.ingest import Outcome, Thresholds
+
+Item = Fetched | Revalidated | FetchFailed
+BATCH = 100  # items per transaction at most
+
+DATABASE_URL = "DIPLOWATCH_DATABASE_URL"
+SOURCE = "DIPLOWATCH_SOURCE"
+THRESHOLDS = "DIPLOWATCH_THRESHOLDS"
+HANDOFF = "DIPLOWATCH_HANDOFF"
+
+
+class ArchivePipeline:
+    """Stores every fetched response as a raw page, remembers validators, hands the page to ingest."""
+
+    def __init__(
+        self,
+        crawler: Crawler,
+        factory: sessionmaker[Session],
+        source: str,
+        thresholds: Thresholds,
+        handoff: Handoff = HANDOFFS[DEFAULT],
+    ) -> None:
+        self.stats = crawler.stats
+        self.factory, self.source, self.thresholds, self.handoff = factory, source, thresholds, handoff
+        self.executor = ThreadPoolExecutor(1, thread_name_prefix="diplowatch-archive")
+        self.waiting: list[tuple[Item, asyncio.Future[list[Outcome]]]] = []
+        self.stored_ids: dict[int, None] = {}  # raw pages this crawl stored (or found stored), in order
+        self.writer: asyncio.Task[None] | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
+        """Built from the crawl's settings (database URL, source name, thresholds)."""
+        settings = crawler.settings
+        factory = db.session_factory(db.create(settings[DATABASE_URL]))
+        duplicate, excerpt = (float(value) for value in settings.getlist(THRESHOLDS))
+        handoff = HANDOFFS[settings.get(HANDOFF) or DEFAULT]
+        return cls(crawler, factory, settings[SOURCE], Thresholds(duplicate, excerpt), handoff)
+
+    async def process_item(self, item: Any) -> Any:
+        """Queue the item for the writer and wait for its outcomes."""
+        if not isinstance(item, Fetched | Revalidated | FetchFailed):
+            return item
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[list[Outcome]] = loop.create_future()
+        self.waiting.append((item, future))
+        if self.writer is None or self.writer.done():
+            self.writer = loop.create_task(self.drain())
+        try:
+            outcomes = await future
+        except Exception:
+            self.stats.inc_value(counts.STORE_ERRORS)
+            raise
+        self.tally(item, outcomes)
+        return item
+
+    async def drain(self) -> None:
+        """Write what is waiting, a batch at a time, until nothing is."""
+        loop = asyncio.get_running_loop()
+        while self.waiting:
+            batch, self.waiting = self.waiting[:BATCH], self.waiting[BATCH:]
+            try:
+                results = await loop.run_in_executor(self.executor, self.write, [item for item, _ in batch])
+            except Exception as error:
+                for _, future in batch:
+                    future.set_exception(error)
+            else:
+                for (_, future), outcomes in zip(batch, results, strict=True):
+                    future.set_result(outcomes)
+
+    def write(self, items: list[Item]) -> list[list[Outcome]]:
+        """Raw pages and fetch records in one transaction, then the hand-off (runs on the writer thread)."""
+        with transaction(self.factory) as session:
+            raw_ids = [persist(session, self.source, item) for item in items]
+        stored = [raw_id for raw_id in raw_ids if raw_id is not None]
+        self.stored_ids.update(dict.fromkeys(stored))
+        handed = iter(self.handoff(self.factory, stored, self.thresholds))
+        return [next(handed, []) if raw_id is not None else [] for raw_id in raw_ids]
+
+    def tally(self, item: Item, outcomes: list[Outcome]) -> None:
+        """Count what happened to the item's documents; note degraded and unparsed pages."""
+        if isinstance(item, Revalidated):
+            self.stats.inc_value(counts.REVALIDATED)
+        if not isinstance(item, Fetched):
+            return
+        self.stats.inc_value(counts.STORED)
+        if item.role == "discovery":
+            self.stats.inc_value(counts.STORED_DISCOVERY)
+        prefix = counts.DOCUMENTS if item.role == "page" else counts.DISCOVERY
+        for outcome in outcomes:
+            self.stats.inc_value(prefix + outcome.status)
+            if outcome.new_comments:
+                self.stats.inc_value(counts.NEW_COMMENTS, outcome.new_comments)
+        if item.role != "page" or not outcomes:
+            return
+        degraded = next((reason for o in outcomes if (reason := getattr(o, "degraded", None))), None)
+        failed = next((o.reason or "unknown" for o in outcomes if o.status == "failed"), None)
+        if failed is not None:
+            self.stats.inc_value(counts.UNPARSED)
+            counts.note(self.stats, counts.UNPARSED_EXAMPLES, f"{item.url}: {failed}")
+            return
+        self.stats.inc_value(counts.PARSED)
+        if degraded is not None:
+            self.stats.inc_value(counts.DEGRADED)
+            counts.note(self.stats, counts.DEGRADED_EXAMPLES, f"{item.url}: {degraded}")
+
+    async def close_spider(self) -> None:
+        """Finish writing before the crawl is logged."""
+        while self.writer is not None and not self.writer.done():
+            await self.writer
+        self.executor.shutdown(wait=True)

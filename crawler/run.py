@@ -1,0 +1,143 @@
+"""Running one crawl of one source: in this process (once: Twisted's reactor cannot restart), or in a
+fresh process each time (what tests, benchmarks and the scheduler use)."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scrapy.crawler import CrawlerProcess
+
+from crawler import config, counts, plan
+from crawler.config import Source, SourceConfigError
+from crawler.crawllog import FETCHED_FROM
+from crawler.handoff import DEFAULT, HANDOFFS
+from crawler.pipelines import DATABASE_URL, HANDOFF, SOURCE, THRESHOLDS, ArchivePipeline
+from crawler.spiders import SPIDERS
+from crawler.urls import Rebase
+from store import crawls, db
+from workers.errors import FetchError
+from workers.ingest import Thresholds
+
+DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
+CONCURRENT_ITEMS = 4
+# Scrapy retries these itself (a few times, at once); refusals the source names are backed off instead.
+SERVER_ERRORS = (500, 502, 503, 504, 522, 524, 408, 429)
+
+
+class CrawlError(FetchError):
+    """A crawl that could not run (as opposed to pages that failed within a crawl)."""
+
+
+def user_agent(agent: str, contact_email: str) -> str:
+    """The User-Agent: the project's name and address, and how to reach whoever runs this crawler."""
+    agent, contact = agent.strip(), f"mailto:{contact_email}"
+    if agent.endswith(")"):
+        return f"{agent[:-1]}; {contact})"
+    return f"{agent} ({contact})"
+
+
+@dataclass(frozen=True)
+class Options:
+    """What a crawl needs from the application's settings (the front door builds it from them)."""
+
+    database_url: str
+    user_agent: str
+    sources_file: Path | None = None
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    log_level: str = "WARNING"
+    handoff: str = DEFAULT  # how stored pages reach ingest: one of crawler.handoff.HANDOFFS
+
+    def __post_init__(self) -> None:
+        if self.handoff not in HANDOFFS:
+            raise ValueError(f"handoff must be one of {', '.join(HANDOFFS)}, not {self.handoff!r}")
+
+
+@dataclass(frozen=True)
+class Crawled:
+    """A finished crawl: its crawl-log row, and the raw pages it stored (for whatever ingests later)."""
+
+    view: crawls.CrawlView
+    raw_ids: tuple[int, ...]
+
+
+def scrapy_settings(source: Source, options: Options, base_url: str | None) -> dict[str, Any]:
+    """Scrapy's settings for a crawl of `source`: politeness from its configuration, our components."""
+    rebase = Rebase.of(source.base_url, base_url)
+    headers = {name: rebase.fetchable(value) for name, value in source.headers.items()}
+    return {
+        "BOT_NAME": "diplowatch",
+        "USER_AGENT": options.user_agent,
+        "ROBOTSTXT_OBEY": True,
+        "DOWNLOAD_DELAY": source.delay,
+        "CONCURRENT_REQUESTS": max(16, source.concurrency),
+        "CONCURRENT_REQUESTS_PER_DOMAIN": source.concurrency,
+        # Scrapy starts this many tasks for every callback's output; ours yield one item and a few requests.
+        "CONCURRENT_ITEMS": CONCURRENT_ITEMS,
+        "DOWNLOAD_TIMEOUT": source.timeout,
+        "DOWNLOAD_MAXSIZE": DOWNLOAD_MAXSIZE,
+        "RETRY_TIMES": 2,
+        "RETRY_HTTP_CODES": [code for code in SERVER_ERRORS if code not in source.rate_limit_statuses],
+        "COOKIES_ENABLED": False,
+        "TELNETCONSOLE_ENABLED": False,
+        "REMOTE_CONTROL_ENABLED": False,
+        "LOG_LEVEL": options.log_level,
+        # An application that already logs (the command line) keeps its handler; a bare process gets Scrapy's.
+        "LOG_INSTALL_ROOT_HANDLER": not logging.root.handlers,
+        "DEFAULT_REQUEST_HEADERS": {
+            "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5",
+            **headers,
+        },
+        "DOWNLOADER_MIDDLEWARES": {
+            "crawler.middlewares.BackoffMiddleware": 560,
+            "crawler.middlewares.ConditionalGetMiddleware": 595,
+        },
+        "ITEM_PIPELINES": {"crawler.pipelines.ArchivePipeline": 300},
+        "EXTENSIONS": {"crawler.crawllog.CrawlLog": 0},
+        DATABASE_URL: options.database_url,
+        SOURCE: source.name,
+        THRESHOLDS: [options.thresholds.duplicate, options.thresholds.excerpt],
+        HANDOFF: options.handoff,
+        FETCHED_FROM: None if rebase.identity else rebase.fetch_base,
+    }
+
+
+def keep_app_handlers(level: str) -> None:
+    """Scrapy sets its loggers to DEBUG: an application's own handlers (which filter by the root
+    logger's level only) get the crawl's level, so they show what the user asked for."""
+    for handler in logging.root.handlers:
+        if handler.level == logging.NOTSET:
+            handler.setLevel(level)
+
+
+def crawl(name: str, options: Options, base_url: str | None = None) -> Crawled:
+    """Crawl source `name` in this process (which can run only one crawl)."""
+    source = config.get(name, options.sources_file)
+    if not source.enabled:
+        raise SourceConfigError(f"source {name!r} is disabled (enabled: false in the sources file)")
+    factory = db.session_factory(db.open_engine(options.database_url))
+    with factory() as session:
+        crawl_plan = plan.load(session, source, base_url)
+    keep_app_handlers(options.log_level)
+    process = CrawlerProcess(scrapy_settings(source, options, base_url))
+    crawler = process.create_crawler(SPIDERS[source.spider])
+    process.crawl(crawler, plan=crawl_plan)
+    process.start()
+    crawl_id = crawler.stats.get_value(counts.CRAWL_ID) if crawler.stats else None
+    pipeline = crawler.get_item_pipeline(ArchivePipeline)
+    if crawl_id is None or pipeline is None:
+        raise CrawlError(f"the crawl of {name!r} did not start (see the log above)")
+    with factory() as session:
+        return Crawled(crawls.get(session, crawl_id), tuple(pipeline.stored_ids))
+
+
+def crawl_in_subprocess(name: str, options: Options, base_url: str | None = None) -> Crawled:
+    """Crawl source `name` in a fresh process (any number of times from one process)."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        return pool.submit(crawl, name, options, base_url).result()

@@ -1,0 +1,173 @@
+"""The long-lived service: worker processes, the scheduler, and the embedded all-in-one `run`.
+
+Both run modes use the same actors; settings choose the broker (in-process or Redis).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+from typing import TypeVar, cast
+
+import dramatiq
+from dramatiq import Broker
+from dramatiq.brokers.stub import StubBroker
+from sqlalchemy import Engine, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, sessionmaker
+
+from diplowatch.settings import Settings
+from store import db
+from store.db import transaction
+from store.models import DeadLetter, RawPage
+from workers import actors
+from workers.broker import make_broker
+from workers.ingest import Thresholds
+from workers.scheduler import Scheduler, SourceSchedule
+
+log = logging.getLogger(__name__)
+
+
+def record_dead_letter(factory: sessionmaker[Session]) -> Callable[[str, str, str], None]:
+    """A hook that keeps dead messages in the database, where `stats` shows them."""
+
+    def hook(message_id: str, actor: str, error: str) -> None:
+        with transaction(factory) as session:
+            connection = session.connection()
+            insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+            values = {"message_id": message_id, "actor": actor, "error": error[:2000]}
+            connection.execute(insert(DeadLetter).values(values).on_conflict_do_nothing())
+
+    return hook
+
+
+def waiting_pages(factory: sessionmaker[Session], source: str) -> list[int]:
+    """Raw pages a crawl of `source` stored and no ingest has seen yet."""
+    with factory() as session:
+        query = select(RawPage.id).where(RawPage.origin == f"crawl:{source}", RawPage.ingested_at.is_(None))
+        return list(session.scalars(query.order_by(RawPage.id)))
+
+
+def crawl_function(
+    settings: Settings, factory: sessionmaker[Session]
+) -> Callable[[str, str | None], list[int]]:
+    """Crawl a source in a subprocess, storing raw pages only; returns the pages left for ingest."""
+
+    def crawl(source: str, base_url: str | None) -> list[int]:
+        from crawler.run import Options, crawl_in_subprocess  # Scrapy stays out of workers' imports
+
+        options = Options(
+            database_url=settings.database_url,
+            user_agent=settings.user_agent,
+            sources_file=settings.sources_file,
+            thresholds=thresholds(settings),
+            handoff="later",
+        )
+        crawl_in_subprocess(source, options, base_url)
+        return waiting_pages(factory, source)
+
+    return crawl
+
+
+def thresholds(settings: Settings) -> Thresholds:
+    """Dedup thresholds from the settings."""
+    return Thresholds(settings.duplicate_similarity, settings.excerpt_containment)
+
+
+def build(settings: Settings, broker_url: str | None = None) -> tuple[Engine, Broker]:
+    """The engine and a broker with the actors declared on it, for this process."""
+    engine = db.open_engine(settings.database_url)
+    factory = db.session_factory(engine)
+    broker = make_broker(broker_url or settings.broker_url, on_dead=record_dead_letter(factory))
+    runtime = actors.Runtime(
+        factory=factory, thresholds=thresholds(settings), crawl=crawl_function(settings, factory)
+    )
+    attach_alerts(runtime, settings)
+    dramatiq.set_broker(broker)
+    actors.declare(broker, runtime)
+    return engine, broker
+
+
+def attach_alerts(runtime: actors.Runtime, settings: Settings) -> None:
+    """Give the runtime the alert outbox and channels."""
+    # Filled in by the alerts integration.
+
+
+def schedules(settings: Settings) -> list[SourceSchedule]:
+    """One schedule per enabled source of the sources file."""
+    from crawler import config
+
+    return [
+        SourceSchedule(name, timedelta(minutes=source.interval), timedelta(minutes=source.interval) / 10)
+        for name, source in config.load(settings.sources_file).items()
+        if source.enabled
+    ]
+
+
+def wait_for_stop() -> None:
+    """Block until Ctrl-C or SIGTERM."""
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    while not stop.wait(1):
+        pass
+
+
+def run_worker(broker: Broker, threads: int) -> None:
+    """Consume messages until told to stop; unfinished messages go back to the queue."""
+    worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=1000)
+    worker.start()
+    log.info("worker started with %s threads", threads)
+    try:
+        wait_for_stop()
+    finally:
+        worker.stop(timeout=30_000)
+
+
+def run_scheduler(engine: Engine, settings: Settings) -> None:
+    """Run the (leader-elected) scheduler until told to stop."""
+    scheduler = Scheduler(engine, schedules(settings))
+    scheduler.start()
+    try:
+        wait_for_stop()
+    finally:
+        scheduler.stop()
+
+
+def run_embedded(settings: Settings, threads: int) -> None:
+    """Everything in one process: in-process broker, worker threads, scheduler. Resumes on restart:
+    the schedule is in the database, and reconcile re-enqueues what the last stop left undone."""
+    engine, broker = build(settings, "memory://")
+    worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=500)
+    worker.start()
+    actors.ACTORS["reconcile"].send()
+    scheduler = Scheduler(engine, schedules(settings))
+    scheduler.start()
+    log.info("diplowatch is running (embedded): Ctrl-C stops it")
+    try:
+        wait_for_stop()
+    finally:
+        scheduler.stop()
+        worker.stop(timeout=30_000)
+
+
+T = TypeVar("T")
+
+
+def drain(enqueue: Callable[[], T]) -> T:
+    """Embedded mode for a one-off command: enqueue, then work the in-process queue until empty."""
+    broker = cast(StubBroker, dramatiq.get_broker())
+    worker = dramatiq.Worker(broker, worker_threads=2, worker_timeout=100)
+    worker.start()
+    try:
+        result = enqueue()
+        for queue in broker.get_declared_queues():
+            broker.join(queue, fail_fast=False)
+        worker.join()
+    finally:
+        worker.stop()
+    return result

@@ -1,0 +1,87 @@
+"""Commands of the long-lived service: run, worker, scheduler, reconcile, reparse."""
+
+from __future__ import annotations
+
+import click
+
+from diplowatch import service
+from diplowatch.settings import load
+from workers import actors
+
+
+def _broker_option(command: click.decorators.FC) -> click.decorators.FC:
+    """The --broker flag."""
+    return click.option(
+        "--broker", "broker_url", metavar="URL", help="Broker URL (default: DIPLOWATCH_BROKER_URL)."
+    )(command)
+
+
+def _db_option(command: click.decorators.FC) -> click.decorators.FC:
+    """The --db flag every command shares."""
+    return click.option(
+        "--db", "database_url", metavar="URL", help="Database URL (default: DIPLOWATCH_DATABASE_URL)."
+    )(command)
+
+
+@click.command()
+@_db_option
+@click.option("--threads", default=4, show_default=True, help="Worker threads.")
+def run(database_url: str | None, threads: int) -> None:
+    """Run everything in this process: scheduler, crawls, workers (SQLite and no server by default)."""
+    service.run_embedded(load(database_url=database_url), threads)
+
+
+@click.command()
+@_db_option
+@_broker_option
+@click.option("--threads", default=4, show_default=True, help="Worker threads.")
+def worker(database_url: str | None, broker_url: str | None, threads: int) -> None:
+    """Consume the queue (run any number of these, on any machine sharing Redis and the database)."""
+    settings = load(database_url=database_url, broker_url=broker_url)
+    if settings.broker_url.startswith("memory://"):
+        raise click.ClickException(
+            "a worker process needs a shared broker: set DIPLOWATCH_BROKER_URL=redis://…"
+        )
+    _, broker = service.build(settings)
+    service.run_worker(broker, threads)
+
+
+@click.command()
+@_db_option
+@_broker_option
+def scheduler(database_url: str | None, broker_url: str | None) -> None:
+    """Run the scheduler (one leads; a second one waits as a standby)."""
+    settings = load(database_url=database_url, broker_url=broker_url)
+    engine, _ = service.build(settings)
+    service.run_scheduler(engine, settings)
+
+
+@click.command()
+@_db_option
+@_broker_option
+def reconcile(database_url: str | None, broker_url: str | None) -> None:
+    """Re-enqueue what a crash stranded: raw pages never ingested, deliveries never sent."""
+    settings = load(database_url=database_url, broker_url=broker_url)
+    service.build(settings)
+    if settings.broker_url.startswith("memory://"):
+        found = service.drain(lambda: actors.reconcile())
+    else:
+        found = actors.reconcile()
+    click.echo(f"re-enqueued {found['pages']} raw pages and {found['deliveries']} deliveries")
+
+
+@click.command()
+@_db_option
+@_broker_option
+def reparse(database_url: str | None, broker_url: str | None) -> None:
+    """Re-run the parsers over stored pages: new versions only where the output changed."""
+    settings = load(database_url=database_url, broker_url=broker_url)
+    service.build(settings)
+    if settings.broker_url.startswith("memory://"):
+        count = service.drain(lambda: actors.reparse())
+    else:
+        count = actors.reparse()
+    click.echo(f"re-parsing {count} raw pages")
+
+
+COMMANDS = [run, worker, scheduler, reconcile, reparse]

@@ -1,0 +1,162 @@
+"""Fetched URLs: HTTP validators for conditional GET, what discovery said of each page, failed fetches."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from store.models import FetchedUrl
+
+FETCHED: Table = FetchedUrl.__table__  # type: ignore[assignment]
+MAX_ERROR_CHARS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """What the archive knows of one URL when a crawl starts."""
+
+    url: str
+    role: str
+    etag: str | None
+    last_modified: str | None
+    listed_modified: str | None
+    first_fetched_at: datetime | None
+    failures: int
+
+    @property
+    def fetched(self) -> bool:
+        """Whether the URL was ever fetched successfully."""
+        return self.first_fetched_at is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Fetch:
+    """One successful fetch (200) to remember: validators, discovery's change time, the raw page."""
+
+    url: str
+    role: str
+    etag: str | None
+    last_modified: str | None
+    listed_modified: str | None
+    raw_page_id: int
+    fetched_at: datetime
+
+
+def url_key(url: str) -> str:
+    """The URL's SHA-256 (URLs can be longer than an index allows); unique per source."""
+    return hashlib.sha256(url.encode("utf-8")).hexdigest()
+
+
+def _insert(session: Session) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT."""
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def known(session: Session, source: str) -> dict[str, Known]:
+    """Every URL a source's crawls have fetched or tried, by canonical URL."""
+    rows = session.execute(
+        select(
+            FETCHED.c.url,
+            FETCHED.c.role,
+            FETCHED.c.etag,
+            FETCHED.c.last_modified,
+            FETCHED.c.listed_modified,
+            FETCHED.c.first_fetched_at,
+            FETCHED.c.failures,
+        ).where(FETCHED.c.source == source)
+    )
+    return {row.url: Known(*row) for row in rows}
+
+
+def record_fetch(session: Session, source: str, fetch: Fetch) -> None:
+    """Remember a successful fetch (the first one sets `first_fetched_at`)."""
+    values = {
+        "role": fetch.role,
+        "etag": fetch.etag,
+        "last_modified": fetch.last_modified,
+        "listed_modified": fetch.listed_modified,
+        "last_fetched_at": fetch.fetched_at,
+        "raw_page_id": fetch.raw_page_id,
+        "failures": 0,
+        "last_error": None,
+    }
+    statement = _insert(session)(FETCHED).values(
+        url_sha256=url_key(fetch.url),
+        url=fetch.url,
+        source=source,
+        first_fetched_at=fetch.fetched_at,
+        **values,
+    )
+    first = func.coalesce(FETCHED.c.first_fetched_at, statement.excluded.first_fetched_at)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[FETCHED.c.source, FETCHED.c.url_sha256],
+            set_={**values, "first_fetched_at": first},
+        )
+    )
+
+
+def record_listed(session: Session, source: str, url: str, listed_modified: str | None) -> None:
+    """After a 304: discovery's new change time for a page that turned out unchanged."""
+    session.execute(
+        update(FETCHED)
+        .where(FETCHED.c.source == source, FETCHED.c.url_sha256 == url_key(url))
+        .values(listed_modified=listed_modified)
+    )
+
+
+def record_failure(session: Session, source: str, url: str, role: str, error: str) -> None:
+    """Count a failed fetch; a page never fetched is retried by later crawls."""
+    statement = _insert(session)(FETCHED).values(
+        url_sha256=url_key(url),
+        url=url,
+        source=source,
+        role=role,
+        failures=1,
+        last_error=error[:MAX_ERROR_CHARS],
+    )
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[FETCHED.c.source, FETCHED.c.url_sha256],
+            set_={"failures": FETCHED.c.failures + 1, "last_error": statement.excluded.last_error},
+        )
+    )
+
+
+def recent_pages(session: Session, source: str, since: datetime, limit: int) -> list[str]:
+    """Pages first fetched since `since`, newest first: the ones whose comment threads still grow."""
+    if limit <= 0:
+        return []
+    return list(
+        session.scalars(
+            select(FETCHED.c.url)
+            .where(
+                FETCHED.c.source == source,
+                FETCHED.c.role == "page",
+                FETCHED.c.first_fetched_at >= since,
+            )
+            .order_by(FETCHED.c.first_fetched_at.desc(), FETCHED.c.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def unfetched(session: Session, source: str, max_failures: int) -> list[tuple[str, str]]:
+    """(url, role) of URLs that failed and never arrived, fewer than `max_failures` times: retry them."""
+    rows = session.execute(
+        select(FETCHED.c.url, FETCHED.c.role)
+        .where(
+            FETCHED.c.source == source,
+            FETCHED.c.first_fetched_at.is_(None),
+            FETCHED.c.failures < max_failures,
+        )
+        .order_by(FETCHED.c.id)
+    )
+    return [(row.url, row.role) for row in rows]
