@@ -119,18 +119,18 @@ def deliver(delivery_id: int) -> str:
     return rt.deliver(delivery_id)
 
 
-def stranded_pages(session: Session) -> list[int]:
+def stranded_pages(session: Session, older_than: timedelta = STRANDED_AFTER) -> list[int]:
     """Raw pages stored a while ago that no ingest has seen: a crash lost their message."""
-    cutoff = utcnow() - STRANDED_AFTER
+    cutoff = utcnow() - older_than
     query = select(RawPage.id).where(RawPage.ingested_at.is_(None), RawPage.fetched_at < cutoff)
     return list(session.scalars(query.order_by(RawPage.id)))
 
 
-def reconcile() -> dict[str, int]:
+def reconcile(older_than_seconds: float = STRANDED_AFTER.total_seconds()) -> dict[str, int]:
     """Re-enqueue what a crash stranded: raw pages never ingested, deliveries never sent."""
     rt = runtime()
     with rt.factory() as session:
-        pages = stranded_pages(session)
+        pages = stranded_pages(session, timedelta(seconds=older_than_seconds))
         deliveries = rt.due_deliveries(session) if rt.due_deliveries else []
     for raw_id in pages:
         ACTORS["ingest"].send(raw_id)
