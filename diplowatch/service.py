@@ -24,6 +24,7 @@ from diplowatch.settings import Settings
 from store import db
 from store.db import transaction
 from store.models import DeadLetter, RawPage
+from store.types import utcnow
 from workers import actors
 from workers.broker import make_broker
 from workers.ingest import Thresholds
@@ -93,8 +94,20 @@ def build(settings: Settings, broker_url: str | None = None) -> tuple[Engine, Br
 
 
 def attach_alerts(runtime: actors.Runtime, settings: Settings) -> None:
-    """Give the runtime the alert outbox and channels."""
-    # Filled in by the alerts integration.
+    """Give the runtime the alert channels and outbox queries, and load the subscriptions file."""
+    from workers.alerts import subscriptions
+    from workers.alerts.config import claim_timeout, subscriptions_path
+    from workers.alerts.deliver import deliver, due_deliveries
+    from workers.alerts.digest import digest_due
+
+    factory = runtime.factory
+    path = subscriptions_path(settings)
+    if path.exists():
+        with transaction(factory) as session:
+            subscriptions.sync(session, subscriptions.load_file(path))
+    runtime.deliver = lambda delivery_id: deliver(factory, delivery_id, settings)
+    runtime.due_deliveries = lambda session: due_deliveries(session, utcnow(), claim_timeout(settings))
+    runtime.digests = lambda session: digest_due(session, utcnow(), settings.digest_timezone)
 
 
 def schedules(settings: Settings) -> list[SourceSchedule]:

@@ -48,8 +48,8 @@ class Runtime:
     deliver: Callable[[int], str] | None = None
     # Ids of deliveries that are due (pending or waiting out their backoff).
     due_deliveries: Callable[[Session], list[int]] | None = None
-    # Delivery ids that an ingest created (events in the outbox), to send once committed.
-    deliveries_of: Callable[[list[Outcome]], list[int]] = lambda outcomes: []
+    # Ids of digest deliveries whose window has closed (written in the given transaction).
+    digests: Callable[[Session], list[int]] | None = None
     holder: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
 
 
@@ -86,7 +86,7 @@ def ingest_page(raw_page_id: int) -> list[Outcome]:
             return [Outcome("failed", reason=failure.reason)]
     else:
         raise RuntimeError(f"ingest of raw page {raw_page_id} kept racing other workers")
-    for delivery_id in rt.deliveries_of(outcomes):
+    for delivery_id in (d for outcome in outcomes for d in outcome.deliveries):
         ACTORS["deliver"].send(delivery_id)
     return outcomes
 
@@ -117,6 +117,18 @@ def deliver(delivery_id: int) -> str:
     if rt.deliver is None:
         raise RuntimeError("this process has no alert channels configured")
     return rt.deliver(delivery_id)
+
+
+def send_digests() -> int:
+    """Close the digest windows that are over and send one message per subscription."""
+    rt = runtime()
+    if rt.digests is None:
+        return 0
+    with transaction(rt.factory) as session:
+        ids = rt.digests(session)
+    for delivery_id in ids:
+        ACTORS["deliver"].send(delivery_id)
+    return len(ids)
 
 
 def stranded_pages(session: Session, older_than: timedelta = STRANDED_AFTER) -> list[int]:
@@ -171,6 +183,7 @@ def declare(broker: Broker, rt: Runtime) -> dict[str, dramatiq.Actor[Any, Any]]:
         (run_crawl, CRAWL_QUEUE, {"time_limit": 60 * 60_000, "max_retries": 2}),
         (deliver, QUEUE, {"time_limit": 2 * 60_000}),
         (reconcile, QUEUE, {"max_retries": 1}),
+        (send_digests, QUEUE, {"max_retries": 3}),
         (reparse, QUEUE, {"max_retries": 1}),
     ]
     names = {ingest_page: "ingest"}

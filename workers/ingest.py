@@ -20,6 +20,8 @@ from store import raw
 from store.models import Comment, Document, DocumentLink, ParseFailure, SketchAnchor, Source, Version
 from store.types import utcnow
 from workers import dedup, parsers
+from workers.alerts.change import Change, ChangeKind
+from workers.alerts.outbox import record_change
 from workers.document import Comment as ParsedComment
 from workers.document import Document as ParsedDocument
 from workers.errors import ParseError
@@ -63,8 +65,13 @@ SHARING_ANCHORS = (
     .order_by(_SHARED.desc())
     .limit(CANDIDATES)
 )
-ANCHORS_OF = select(ANCHORS.c.document_id, ANCHORS.c.value).where(
-    ANCHORS.c.document_id.in_(bindparam("ids", expanding=True))
+ANCHORS_OF = (
+    select(ANCHORS.c.document_id, ANCHORS.c.value, DOCUMENTS.c.is_excerpt)
+    .join(DOCUMENTS, DOCUMENTS.c.id == ANCHORS.c.document_id)
+    .where(ANCHORS.c.document_id.in_(bindparam("ids", expanding=True)))
+)
+VERSION_TEXT = select(VERSIONS.c.title, VERSIONS.c.body).where(
+    VERSIONS.c.document_id == bindparam("id"), VERSIONS.c.number == bindparam("number")
 )
 
 
@@ -78,6 +85,8 @@ class Outcome:
     new_comments: int = 0
     # Set when the source's selectors matched nothing and a general extractor stood in.
     degraded: str | None = None
+    # Alerts the change put in the outbox, to send once the transaction has committed.
+    deliveries: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,11 +204,13 @@ def archive(
         return _create(session, prepared, raw_page_id, thresholds)
     document_id, body_hash, title, version = row
     added = _add_comments(session, document_id, parsed.comments, raw_page_id)
+    told = _alert(session, "comments", document_id, version, parsed, comments=added) if added else ()
     if body_hash == prepared.body_hash and title == parsed.title:
-        return Outcome("unchanged", document_id, new_comments=added)
+        return Outcome("unchanged", document_id, new_comments=len(added), deliveries=told)
     current_fetch = session.connection().execute(CURRENT_FETCH, {"id": document_id}).scalar()
     if fetched_at is not None and current_fetch is not None and fetched_at < current_fetch:
-        return Outcome("unchanged", document_id, new_comments=added)
+        return Outcome("unchanged", document_id, new_comments=len(added), deliveries=told)
+    previous = session.connection().execute(VERSION_TEXT, {"id": document_id, "number": version}).one()
     _add_version(session, document_id, version + 1, prepared, raw_page_id)
     session.execute(
         update(DOCUMENTS)
@@ -210,7 +221,40 @@ def archive(
     )
     if not _is_duplicate(session, document_id):
         _index(session, document_id, prepared.sketch, replace=True)
-    return Outcome("changed", document_id, new_comments=added)
+    told += _alert(
+        session, "changed", document_id, version + 1, parsed, previous=(previous.title, previous.body)
+    )
+    return Outcome("changed", document_id, new_comments=len(added), deliveries=told)
+
+
+def _alert(
+    session: Session,
+    kind: ChangeKind,
+    document_id: int,
+    version: int,
+    parsed: ParsedDocument,
+    comments: tuple[ParsedComment, ...] = (),
+    previous: tuple[str, str] | None = None,
+) -> tuple[int, ...]:
+    """Put the change in the alert outbox, in this transaction; returns the deliveries to send."""
+    change = Change(
+        kind=kind,
+        document_id=document_id,
+        version=version,
+        source=parsed.source,
+        document_kind=parsed.kind,
+        title=parsed.title,
+        url=parsed.url,
+        published_at=parsed.published_at,
+        body=parsed.body,
+        published_precision=parsed.published_precision,
+        speakers=parsed.speakers,
+        previous_title=previous[0] if previous else None,
+        previous_body=previous[1] if previous else None,
+        comments=comments,
+        is_excerpt=parsed.is_excerpt,
+    )
+    return tuple(record_change(session, change))
 
 
 def _document_row(session: Session, parsed: ParsedDocument, body_hash: str) -> dict[str, Any]:
@@ -244,26 +288,38 @@ def _create(session: Session, prepared: Prepared, raw_page_id: int, thresholds: 
     document_id: int = session.connection().execute(INSERT_DOCUMENT, row).scalar_one()
     _add_version(session, document_id, 1, prepared, raw_page_id)
     _add_comments(session, document_id, parsed.comments, raw_page_id)
-    if not prepared.matchable:
-        return Outcome("new", document_id)
+    status = _match(session, document_id, prepared, thresholds) if prepared.matchable else "new"
+    if status != "duplicate":
+        _index(session, document_id, values, replace=False)
+    told = _alert(session, "new", document_id, 1, parsed) if status != "duplicate" else ()
+    return Outcome(status, document_id, deliveries=told)
+
+
+def _match(session: Session, document_id: int, prepared: Prepared, thresholds: Thresholds) -> Status:
+    """Link a new document to the statement it copies or excerpts (and older excerpts of it to it)."""
     status: Status = "new"
-    for candidate_id, similarity in _similar(session, values):
+    for candidate, similarity in _similar(session, prepared.sketch):
+        # A listing excerpt the newcomer contains is upgraded by it, however alike the two are:
+        # the full statement is the document a reader wants, not a "copy" of its excerpt.
+        upgrades = candidate.is_excerpt and not prepared.document.is_excerpt
+        if upgrades and similarity.b_in_a >= thresholds.excerpt:
+            _link(session, candidate.id, document_id, "excerpt_of", similarity.b_in_a)
+            continue
         # The same text always has the same sketch, so exact copies are among the candidates.
         if similarity.resemblance == 1.0:
             original = _exact_original(session, document_id, prepared.body_hash)
             if original is not None:
                 _link(session, document_id, original, "duplicate_of", 1.0)
-                return Outcome("duplicate", document_id)
+                return "duplicate"
         if similarity.resemblance >= thresholds.duplicate:
-            _link(session, document_id, _root(session, candidate_id), "duplicate_of", similarity.resemblance)
-            return Outcome("duplicate", document_id)
+            _link(session, document_id, _root(session, candidate.id), "duplicate_of", similarity.resemblance)
+            return "duplicate"
         if similarity.a_in_b >= thresholds.excerpt and status == "new":
-            _link(session, document_id, candidate_id, "excerpt_of", similarity.a_in_b)
+            _link(session, document_id, candidate.id, "excerpt_of", similarity.a_in_b)
             status = "excerpt"
         elif similarity.b_in_a >= thresholds.excerpt:
-            _link(session, candidate_id, document_id, "excerpt_of", similarity.b_in_a)
-    _index(session, document_id, values, replace=False)
-    return Outcome(status, document_id)
+            _link(session, candidate.id, document_id, "excerpt_of", similarity.b_in_a)
+    return status
 
 
 def _add_version(
@@ -294,12 +350,12 @@ def _add_version(
 
 def _add_comments(
     session: Session, document_id: int, comments: tuple[ParsedComment, ...], raw_id: int
-) -> int:
-    """Keep comments not seen before; returns how many were new."""
+) -> tuple[ParsedComment, ...]:
+    """Keep comments not seen before; returns the new ones."""
     if not comments:
-        return 0
+        return ()
     known = set(session.scalars(select(Comment.fingerprint).where(Comment.document_id == document_id)))
-    added = 0
+    added: list[ParsedComment] = []
     for comment in comments:
         stamp = comment.posted_at.isoformat() if comment.posted_at else ""
         fingerprint = hashlib.sha256(f"{comment.author}\x00{stamp}\x00{comment.text}".encode()).hexdigest()
@@ -316,8 +372,8 @@ def _add_comments(
                 raw_page_id=raw_id,
             )
         )
-        added += 1
-    return added
+        added.append(comment)
+    return tuple(added)
 
 
 def _source_id(session: Session, name: str) -> int:
@@ -355,7 +411,15 @@ def _is_duplicate(session: Session, document_id: int) -> bool:
     return _root(session, document_id) != document_id
 
 
-def _similar(session: Session, values: tuple[int, ...]) -> list[tuple[int, dedup.Similarity]]:
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """An archived document that may be the same statement as a newcomer."""
+
+    id: int
+    is_excerpt: bool
+
+
+def _similar(session: Session, values: tuple[int, ...]) -> list[tuple[Candidate, dedup.Similarity]]:
     """Indexed documents sharing sketch values with `values`, most similar first."""
     if not values:
         return []
@@ -365,9 +429,15 @@ def _similar(session: Session, values: tuple[int, ...]) -> list[tuple[int, dedup
         return []
     # A document's anchors are exactly its current sketch, so one query brings every candidate's.
     sketches: dict[int, list[int]] = {candidate_id: [] for candidate_id, _ in rows}
-    for candidate_id, value in connection.execute(ANCHORS_OF, {"ids": list(sketches)}):
+    excerpts: set[int] = set()
+    for candidate_id, value, is_excerpt in connection.execute(ANCHORS_OF, {"ids": list(sketches)}):
         sketches[candidate_id].append(value)
-    found = [(candidate_id, dedup.compare(values, tuple(sorted(v)))) for candidate_id, v in sketches.items()]
+        if is_excerpt:
+            excerpts.add(candidate_id)
+    found = [
+        (Candidate(candidate_id, candidate_id in excerpts), dedup.compare(values, tuple(sorted(v))))
+        for candidate_id, v in sketches.items()
+    ]
     return sorted(found, key=lambda pair: pair[1].resemblance, reverse=True)
 
 

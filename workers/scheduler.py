@@ -29,6 +29,7 @@ LEASE = "scheduler"
 LEASE_TTL = timedelta(seconds=60)
 RENEW_EVERY = timedelta(seconds=15)
 RECONCILE_EVERY = timedelta(minutes=1)
+DIGESTS_EVERY = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,13 @@ def enqueue_crawl(source: str) -> None:
 
 
 def enqueue_reconcile() -> None:
-    """Job: ask a worker to pick up whatever a crash stranded."""
+    """Job: ask a worker to pick up whatever a crash stranded (and deliveries due for a retry)."""
     actors.ACTORS["reconcile"].send()
+
+
+def enqueue_digests() -> None:
+    """Job: ask a worker to send the digests whose window closed."""
+    actors.ACTORS["send_digests"].send()
 
 
 class Scheduler:
@@ -133,6 +139,8 @@ class Scheduler:
                     replace_existing=True,
                     next_run_time=utcnow(),
                 )
+        if jobs.get_job("digests") is None:
+            jobs.add_job(enqueue_digests, "interval", seconds=DIGESTS_EVERY.total_seconds(), id="digests")
         if jobs.get_job("reconcile") is None:
             jobs.add_job(
                 enqueue_reconcile, "interval", seconds=RECONCILE_EVERY.total_seconds(), id="reconcile"

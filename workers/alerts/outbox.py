@@ -105,7 +105,10 @@ def record_change(session: Session, change: Change, now: datetime | None = None)
     """Write the event and its deliveries (call inside ingest's transaction); returns ids to send now."""
     if not _worth_an_alert(change):
         return []
-    subscriptions = active(session)  # first: with none (seeding a new archive) nothing else is asked
+    # Read once per transaction (a seed chunk, a crawl batch): with none, nothing else is asked.
+    if "active_subscriptions" not in session.info:
+        session.info["active_subscriptions"] = active(session)
+    subscriptions: list[Subscription] = session.info["active_subscriptions"]
     if not subscriptions:
         return []
     if change.kind != "comments" and outbox.is_copy(session, change.document_id):
