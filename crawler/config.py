@@ -50,6 +50,8 @@ class Source(BaseModel):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=100)
     spider: SpiderKind
     base_url: str
+    # Fetch from this address instead (a mirror); pages keep their base_url names, so identity holds.
+    fetch_from: str | None = None
     feeds: tuple[str, ...] = ()
     sitemaps: tuple[str, ...] = ()
     listings: tuple[str, ...] = ()

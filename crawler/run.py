@@ -120,6 +120,7 @@ def crawl(name: str, options: Options, base_url: str | None = None) -> Crawled:
     source = config.get(name, options.sources_file)
     if not source.enabled:
         raise SourceConfigError(f"source {name!r} is disabled (enabled: false in the sources file)")
+    base_url = base_url or source.fetch_from
     factory = db.session_factory(db.open_engine(options.database_url))
     with factory() as session:
         crawl_plan = plan.load(session, source, base_url)
