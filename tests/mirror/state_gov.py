@@ -209,7 +209,8 @@ def english_title_for(number: int, kind: str, published: datetime) -> str:
     if kind == BRIEFING:
         local = published.astimezone(EASTERN)
         return f"{KIND_ENGLISH[kind]} - {local:%B} {local.day}, {local.year}"
-    return f"{KIND_ENGLISH[kind]} on {ENGLISH_TOPICS[number % len(ENGLISH_TOPICS)]}"
+    # Numbered: real English titles differ, and the state.gov identity is the title's slug.
+    return f"{KIND_ENGLISH[kind]} on {ENGLISH_TOPICS[number % len(ENGLISH_TOPICS)]} ({number})"
 
 
 def create(draft: Draft, taken: Container[str]) -> Article:
