@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install run test lint bench clean
+.PHONY: install run demo test lint bench clean
 
 install: $(VENV)/.installed
 
@@ -15,7 +15,10 @@ $(VENV)/.installed: pyproject.toml
 
 run: install
 	$(BIN)/diplowatch seed
-	$(BIN)/diplowatch stats
+	$(BIN)/diplowatch run
+
+demo: install
+	$(BIN)/diplowatch demo
 
 lint: install
 	$(BIN)/ruff check .
