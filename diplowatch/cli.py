@@ -106,6 +106,9 @@ def stats(database_url: str | None) -> None:
     click.echo(f"parse failures: {len(numbers.failures)}")
     for raw_id, origin, reason in numbers.failures:
         click.echo(f"  raw #{raw_id} {origin}: {reason}")
+    click.echo(f"dead messages (out of retries): {len(numbers.dead_letters)}")
+    for actor, error in numbers.dead_letters[-20:]:
+        click.echo(f"  {actor}: {error}")
     for line in crawl_lines(latest, flagged):
         click.echo(line)
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from store.models import Comment, Document, DocumentLink, ParseFailure, RawPage, Source, Version
+from store.models import Comment, DeadLetter, Document, DocumentLink, ParseFailure, RawPage, Source, Version
 
 BATCH = 500
 
@@ -52,6 +52,7 @@ class Stats:
     raw_pages: int
     not_ingested: int
     failures: list[tuple[int, str, str]]
+    dead_letters: list[tuple[str, str]]  # (actor, error) of messages that ran out of retries
 
 
 def _local(moment: datetime | None, offset_min: int | None) -> datetime | None:
@@ -145,4 +146,10 @@ def stats(session: Session) -> Stats:
         raw_pages=session.scalar(select(func.count()).select_from(RawPage)) or 0,
         not_ingested=session.scalar(select(func.count()).where(RawPage.ingested_at.is_(None))) or 0,
         failures=[(raw_id, origin, reason) for raw_id, origin, reason in failures],
+        dead_letters=[
+            (actor, error)
+            for actor, error in session.execute(
+                select(DeadLetter.actor, DeadLetter.error).order_by(DeadLetter.id)
+            )
+        ],
     )
