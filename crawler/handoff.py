@@ -7,32 +7,15 @@ stored pages afterwards (reparse, the reconciler), which keeps a crawl's cost to
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.db import transaction
-from workers.errors import ParseError
-from workers.ingest import Outcome, Thresholds, ingest, record_failure
-
-log = logging.getLogger(__name__)
+from workers.ingest import Outcome, Thresholds, ingest, ingest_alone
 
 # Raw page ids in, each page's outcomes out (a hand-off that does not ingest returns empty lists).
 Handoff = Callable[[sessionmaker[Session], list[int], Thresholds], list[list[Outcome]]]
-
-
-def ingest_one(factory: sessionmaker[Session], raw_id: int, thresholds: Thresholds) -> list[Outcome]:
-    """Ingest one raw page in its own transaction; an unexpected error fails only this page."""
-    try:
-        with transaction(factory) as session:
-            return ingest(session, raw_id, thresholds)
-    except Exception as error:  # a parser bug must not stop the crawl; the raw page waits for reparse
-        log.exception("ingest of raw page %s failed", raw_id)
-        failure = ParseError(f"internal error: {type(error).__name__}: {error}", parser="ingest")
-        with transaction(factory) as session:
-            record_failure(session, raw_id, failure)
-        return [Outcome("failed", reason=failure.reason)]
 
 
 def ingest_inline(
@@ -45,7 +28,7 @@ def ingest_inline(
         with transaction(factory) as session:
             return [ingest(session, raw_id, thresholds) for raw_id in raw_ids]
     except Exception:
-        return [ingest_one(factory, raw_id, thresholds) for raw_id in raw_ids]
+        return [ingest_alone(factory, raw_id, thresholds) for raw_id in raw_ids]
 
 
 def leave_for_later(

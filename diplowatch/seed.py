@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -17,10 +16,7 @@ from tqdm import tqdm
 
 from store import db, raw
 from store.db import transaction
-from workers.errors import ParseError
-from workers.ingest import Outcome, Reading, Thresholds, ingest, read_stored, record_failure
-
-log = logging.getLogger(__name__)
+from workers.ingest import Outcome, Reading, Thresholds, ingest, ingest_alone, read_stored
 
 
 @dataclass
@@ -83,25 +79,9 @@ def store_raw(factory: sessionmaker[Session], paths: list[Path]) -> list[int]:
         return raw.add_many(session, fetches)
 
 
-def ingest_one(
-    factory: sessionmaker[Session], raw_id: int, path: Path, thresholds: Thresholds
-) -> list[Outcome]:
-    """Ingest one raw page in its own transaction; an unexpected error fails only this page."""
-    try:
-        with transaction(factory) as session:
-            return ingest(session, raw_id, thresholds)
-    except Exception as error:  # a parser bug must not stop the run; the raw page waits for reparse
-        log.exception("ingest of %s failed", path)
-        failure = ParseError(f"internal error: {type(error).__name__}: {error}", parser="ingest")
-        with transaction(factory) as session:
-            record_failure(session, raw_id, failure)
-        return [Outcome("failed", reason=failure.reason)]
-
-
 def ingest_chunk(
     factory: sessionmaker[Session],
     raw_ids: list[int],
-    paths: list[Path],
     thresholds: Thresholds,
     readings: Iterable[Reading | None],
 ) -> list[list[Outcome]]:
@@ -113,9 +93,7 @@ def ingest_chunk(
                 for raw_id, reading in zip(raw_ids, readings, strict=True)
             ]
     except Exception:
-        return [
-            ingest_one(factory, raw_id, path, thresholds) for raw_id, path in zip(raw_ids, paths, strict=True)
-        ]
+        return [ingest_alone(factory, raw_id, thresholds) for raw_id in raw_ids]
 
 
 # Reading (parse, hash, sketch) is pure CPU work: worker processes do it from the stored raw
@@ -172,7 +150,7 @@ def seed(
             if pending is not None:
                 done, done_ids, done_readings = pending
                 for path, outcomes in zip(
-                    done, ingest_chunk(factory, done_ids, done, thresholds, done_readings), strict=True
+                    done, ingest_chunk(factory, done_ids, thresholds, done_readings), strict=True
                 ):
                     tally.add(path, outcomes)
                 bar.update(len(done))

@@ -8,15 +8,17 @@ document unchanged and writes nothing but the ingest time.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import Table, bindparam, delete, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from store import raw
+from store.db import transaction
 from store.models import Comment, Document, DocumentLink, ParseFailure, SketchAnchor, Source, Version
 from store.types import utcnow
 from workers import dedup, parsers
@@ -25,6 +27,8 @@ from workers.alerts.outbox import record_change
 from workers.document import Comment as ParsedComment
 from workers.document import Document as ParsedDocument
 from workers.errors import ParseError
+
+log = logging.getLogger(__name__)
 
 Status = Literal["new", "changed", "unchanged", "duplicate", "excerpt", "failed"]
 MIN_MATCH_CHARS = 50  # shorter texts say too little to call two documents the same statement
@@ -174,6 +178,22 @@ def ingest(
     if reading.degraded:
         outcomes = [replace(outcome, degraded=reading.degraded) for outcome in outcomes]
     return outcomes
+
+
+def ingest_alone(factory: sessionmaker[Session], raw_page_id: int, thresholds: Thresholds) -> list[Outcome]:
+    """Ingest one raw page in its own transaction; an unexpected error fails only this page.
+
+    The error is recorded as the page's parse failure, so the page waits for `reparse`.
+    """
+    try:
+        with transaction(factory) as session:
+            return ingest(session, raw_page_id, thresholds)
+    except Exception as error:  # a parser bug must not stop a run
+        log.exception("ingest of raw page %s failed", raw_page_id)
+        failure = ParseError(f"internal error: {type(error).__name__}: {error}", parser="ingest")
+        with transaction(factory) as session:
+            record_failure(session, raw_page_id, failure)
+        return [Outcome("failed", reason=failure.reason)]
 
 
 def record_failure(session: Session, raw_page_id: int, error: ParseError) -> None:
