@@ -28,7 +28,7 @@ test: install lint
 	eval "$$(PYTHON=$(BIN)/python scripts/test-services.sh)" && $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install
-	eval "$$(PYTHON=$(BIN)/python scripts/test-services.sh)" && $(BIN)/python bench/seed_import.py
+	eval "$$(PYTHON=$(BIN)/python scripts/test-services.sh)" && $(BIN)/python bench/seed_import.py && $(BIN)/python bench/ingest.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -59,11 +59,11 @@ def crawl_function(
     """Crawl a source in a subprocess, storing raw pages only; returns the pages left for ingest."""
 
     def crawl(source: str, base_url: str | None) -> list[int]:
-        from crawler.run import Options, crawl_in_subprocess  # Scrapy stays out of workers' imports
+        from crawler.run import Options, crawl_in_subprocess, user_agent  # Scrapy stays out of workers
 
         options = Options(
             database_url=settings.database_url,
-            user_agent=settings.user_agent,
+            user_agent=user_agent(settings.user_agent, settings.contact_email),
             sources_file=settings.sources_file,
             thresholds=thresholds(settings),
             handoff="later",
@@ -165,6 +165,7 @@ def run_embedded(settings: Settings, threads: int) -> None:
         wait_for_stop()
     finally:
         scheduler.stop()
+        worker.pause()  # idle threads would otherwise take one more message each, crawls included
         worker.stop(timeout=30_000)
 
 

@@ -1,11 +1,13 @@
-"""Commands of the long-lived service: run, worker, scheduler, reconcile, reparse."""
+"""Commands of the long-lived service: run, worker, scheduler, reconcile, reparse, migrate."""
 
 from __future__ import annotations
 
 import click
 
 from diplowatch import service
+from diplowatch.demo import demo
 from diplowatch.settings import load
+from store import db
 from workers import actors
 
 
@@ -84,4 +86,13 @@ def reparse(database_url: str | None, broker_url: str | None) -> None:
     click.echo(f"re-parsing {count} raw pages")
 
 
-COMMANDS = [run, worker, scheduler, reconcile, reparse]
+@click.command()
+@_db_option
+def migrate(database_url: str | None) -> None:
+    """Bring the database's schema up to date, then exit (a deployment runs this once before the rest)."""
+    settings = load(database_url=database_url)
+    db.open_engine(settings.database_url).dispose()
+    click.echo("the database schema is up to date")
+
+
+COMMANDS = [run, worker, scheduler, reconcile, reparse, migrate, demo]

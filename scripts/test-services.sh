@@ -15,6 +15,16 @@ PY
 
 say() { echo "test-services: $*" >&2; }
 
+APT_UPDATED=no
+apt_install() {
+  # Debian's packages, with one `apt-get update` per run however many packages are missing.
+  if [ "$APT_UPDATED" = no ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+    APT_UPDATED=yes
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2
+}
+
 if ! pg_ready "$PG_URL"; then
   if [ -d /etc/postgresql ] && command -v pg_ctlcluster >/dev/null; then
     say "PostgreSQL is installed but not answering on $PG_URL: starting its cluster"
@@ -30,8 +40,7 @@ if ! pg_ready "$PG_URL"; then
       exit 1
     fi
     say "installing PostgreSQL from Debian's packages"
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
+    apt_install postgresql
   fi
   bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)
   dir=${TMPDIR:-/tmp}/diplowatch-pg
@@ -51,4 +60,22 @@ if ! pg_ready "$PG_URL"; then
   fi
 fi
 
+# The service tests start (and stop, and restart) redis-servers of their own: they need the program only.
+REDIS_SERVER=${DIPLOWATCH_TEST_REDIS_SERVER:-$(command -v redis-server || true)}
+if [ -z "$REDIS_SERVER" ] || [ ! -x "$REDIS_SERVER" ]; then
+  if [ "$(id -u)" = 0 ]; then
+    say "installing redis-server from Debian's packages"
+    apt_install redis-server
+    REDIS_SERVER=$(command -v redis-server || true)
+  fi
+  if [ -z "$REDIS_SERVER" ] || [ ! -x "$REDIS_SERVER" ]; then
+    say "redis-server is not installed and this is not root: install it (apt-get install redis-server)" \
+      "or set DIPLOWATCH_TEST_REDIS_SERVER; the service tests fail without it"
+    REDIS_SERVER=""
+  fi
+fi
+
 echo "export DIPLOWATCH_TEST_PG_URL=$PG_URL"
+if [ -n "$REDIS_SERVER" ]; then
+  echo "export DIPLOWATCH_TEST_REDIS_SERVER=$REDIS_SERVER"
+fi

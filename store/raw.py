@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,8 +22,10 @@ from store.types import utcnow
 BLOBS: Table = Blob.__table__  # type: ignore[assignment]
 RAW_PAGES: Table = RawPage.__table__  # type: ignore[assignment]
 
-_compressor = zstandard.ZstdCompressor(level=3)  # level 6 halves seeding speed for 4% less disk
-_decompressor = zstandard.ZstdDecompressor()
+COMPRESSION_LEVEL = 3  # level 6 halves seeding speed for 4% less disk
+# zstd contexts must never be used by two threads at once (worker threads corrupt each other's
+# output): each thread gets its own.
+_contexts = threading.local()
 
 FIND_PAGES = select(RAW_PAGES.c.id, RAW_PAGES.c.blob_sha256, RAW_PAGES.c.origin).where(
     RAW_PAGES.c.blob_sha256.in_(bindparam("shas", expanding=True))
@@ -45,6 +48,22 @@ MARK_INGESTED = (
     .where(RAW_PAGES.c.id == bindparam("page_id"))
     .values(ingested_at=bindparam("at"), format=bindparam("fmt"))
 )
+
+
+def _compressor() -> zstandard.ZstdCompressor:
+    """This thread's compressor."""
+    if not hasattr(_contexts, "compressor"):
+        _contexts.compressor = zstandard.ZstdCompressor(level=COMPRESSION_LEVEL)
+    compressor: zstandard.ZstdCompressor = _contexts.compressor
+    return compressor
+
+
+def _decompressor() -> zstandard.ZstdDecompressor:
+    """This thread's decompressor."""
+    if not hasattr(_contexts, "decompressor"):
+        _contexts.decompressor = zstandard.ZstdDecompressor()
+    decompressor: zstandard.ZstdDecompressor = _contexts.decompressor
+    return decompressor
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,12 +102,13 @@ def add_many(session: Session, fetches: Sequence[Fetch]) -> list[int]:
         return []
     connection = session.connection()
     insert_blob, insert_page = _inserts(connection.dialect.name)
+    compressor = _compressor()
     shas = [hashlib.sha256(fetch.data).hexdigest() for fetch in fetches]
     blobs = {sha: fetch.data for sha, fetch in zip(shas, fetches, strict=True)}
     connection.execute(
         insert_blob,
         [
-            {"sha256": sha, "size": len(data), "data": _compressor.compress(data)}
+            {"sha256": sha, "size": len(data), "data": compressor.compress(data)}
             for sha, data in blobs.items()
         ],
     )
@@ -124,7 +144,7 @@ def add(
 def load(session: Session, raw_page_id: int, with_data: bool = True) -> Page:
     """A stored raw page with its bytes, decompressed (or empty bytes when not wanted)."""
     row = session.connection().execute(LOAD_PAGE, {"id": raw_page_id}).one()
-    data = _decompressor.decompress(row.data, max_output_size=row.size) if with_data else b""
+    data = _decompressor().decompress(row.data, max_output_size=row.size) if with_data else b""
     return Page(row.id, row.url, row.headers, row.fetched_at, row.ingested_at, data)
 
 

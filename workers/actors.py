@@ -10,6 +10,7 @@ import functools
 import logging
 import os
 import socket
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -97,15 +98,16 @@ def run_crawl(source: str, base_url: str | None = None) -> int:
     if rt.crawl is None:
         raise RuntimeError("this process has no crawler configured")
     name = f"crawl:{source}"
+    holder = f"{rt.holder}:{uuid.uuid4().hex}"  # per crawl: two threads of one process must not share it
     with transaction(rt.factory) as session:
-        if not leases.acquire(session, name, rt.holder, CRAWL_LEASE):
+        if not leases.acquire(session, name, holder, CRAWL_LEASE):
             log.info("a crawl of %s is already running elsewhere: skipped", source)
             return 0
     try:
         raw_ids = rt.crawl(source, base_url)
     finally:
         with transaction(rt.factory) as session:
-            leases.release(session, name, rt.holder)
+            leases.release(session, name, holder)
     for raw_id in raw_ids:
         ACTORS["ingest"].send(raw_id)
     return len(raw_ids)

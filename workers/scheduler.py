@@ -8,6 +8,7 @@ started by mistake waits as a standby instead of doubling the crawls.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -63,11 +64,23 @@ class Scheduler:
     the shared job store) run. Losing the lease shuts the job scheduler down again.
     """
 
-    def __init__(self, engine: Engine, sources: Iterable[SourceSchedule]) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        sources: Iterable[SourceSchedule],
+        *,
+        holder: str | None = None,
+        ttl: timedelta = LEASE_TTL,
+        renew_every: timedelta = RENEW_EVERY,
+    ) -> None:
         self.engine = engine
         self.sources = list(sources)
+        # Who holds the lease: the process by default; two schedulers in one process need their own.
+        self.holder = holder or actors.runtime().holder
+        self.ttl, self.renew_every = ttl, renew_every
         self.jobs: BackgroundScheduler | None = None
         self.keeper = BackgroundScheduler(jobstores={"default": MemoryJobStore()}, timezone="UTC")
+        self._turn = threading.Lock()  # one renewal (or stop) at a time: never two job schedulers
 
     @property
     def leader(self) -> bool:
@@ -77,22 +90,29 @@ class Scheduler:
     def start(self) -> None:
         """Try to lead now, and keep trying (or renewing) every few seconds."""
         self.keeper.start()
-        self.keeper.add_job(self.renew, "interval", seconds=RENEW_EVERY.total_seconds(), id="lease")
+        self.keeper.add_job(self.renew, "interval", seconds=self.renew_every.total_seconds(), id="lease")
         self.renew()
 
     def stop(self) -> None:
-        """Stop scheduling and give up the lease."""
-        self.keeper.shutdown(wait=False)
-        if self.jobs is not None:
-            self._follow()
-            with transaction(actors.runtime().factory) as session:
-                leases.release(session, LEASE, actors.runtime().holder)
+        """Stop scheduling and give up the lease (a second call does nothing)."""
+        if self.keeper.running:
+            self.keeper.shutdown(wait=True)  # a renewal under way could otherwise lead after this
+        with self._turn:
+            if self.jobs is not None:
+                self._follow()
+                with transaction(actors.runtime().factory) as session:
+                    leases.release(session, LEASE, self.holder)
 
     def renew(self) -> None:
         """Take or keep the lease; lead while holding it, stand by otherwise."""
+        with self._turn:
+            self._renew()
+
+    def _renew(self) -> None:
+        """`renew`, under the lock."""
         try:
             with transaction(actors.runtime().factory) as session:
-                held = leases.acquire(session, LEASE, actors.runtime().holder, LEASE_TTL)
+                held = leases.acquire(session, LEASE, self.holder, self.ttl)
         except Exception:
             log.exception("could not renew the scheduler lease")
             held = False
