@@ -65,7 +65,9 @@ SHARING_ANCHORS = (
     select(ANCHORS.c.document_id, _SHARED)
     .where(ANCHORS.c.value.in_(bindparam("values", expanding=True)))
     .group_by(ANCHORS.c.document_id)
-    .having(_SHARED >= 2)
+    # Containment of 0.8 over at least MIN_SHARED comparable values needs that many shared ones:
+    # fewer can decide nothing, so such candidates are not even fetched.
+    .having(_SHARED >= dedup.MIN_SHARED)
     .order_by(_SHARED.desc())
     .limit(CANDIDATES)
 )
