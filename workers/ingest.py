@@ -477,6 +477,10 @@ def _index(session: Session, document_id: int, values: tuple[int, ...], replace:
     if replace:
         session.execute(delete(ANCHORS).where(ANCHORS.c.document_id == document_id))
     if values:
-        session.connection().execute(
-            INSERT_ANCHORS, [{"document_id": document_id, "value": v} for v in set(values)]
+        # 64 rows a document: straight to the driver's executemany, past per-row parameter handling.
+        connection = session.connection()
+        marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+        connection.exec_driver_sql(
+            f"INSERT INTO {ANCHORS.name} (document_id, value) VALUES ({marker}, {marker})",
+            [(document_id, v) for v in set(values)],
         )
