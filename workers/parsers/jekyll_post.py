@@ -11,7 +11,7 @@ import yaml
 from workers.document import Document
 from workers.errors import ParseError
 from workers.parsers.dates import Stamp, from_epoch_ms, host_in, url_date, url_datetime
-from workers.parsers.html_text import article_text
+from workers.parsers.html_text import HtmlText, article_text
 
 NAME = "jekyll-post"
 
@@ -116,18 +116,21 @@ def parse(text: str, url: str | None = None) -> tuple[Document, ...]:
     check_complete(html)
     extracted = article_text(html, canonical, title)
     stamp = publication(epoch, canonical, extracted.published)
-    return (
-        Document(
-            key=canonical,
-            source=source_of(canonical),
-            kind="article",
-            title=title,
-            body="\n".join(extracted.paragraphs),
-            url=canonical,
-            published_at=stamp.at if stamp else None,
-            published_precision=stamp.precision if stamp else "unknown",
-            captions=extracted.captions,
-            related=extracted.related,
-            credits=extracted.credits,
-        ),
+    return (article(canonical, title, extracted, stamp),)
+
+
+def article(canonical: str, title: str, extracted: HtmlText, stamp: Stamp | None) -> Document:
+    """The Document of one news article at `canonical`: a mirrored post and a crawled page alike."""
+    return Document(
+        key=canonical,
+        source=source_of(canonical),
+        kind="article",
+        title=title,
+        body="\n".join(extracted.paragraphs),
+        url=canonical,
+        published_at=stamp.at if stamp else None,
+        published_precision=stamp.precision if stamp else "unknown",
+        captions=extracted.captions,
+        related=extracted.related,
+        credits=extracted.credits,
     )

@@ -8,7 +8,6 @@ from types import MappingProxyType
 
 from lxml.html import HtmlElement
 
-from workers.document import Document
 from workers.errors import ParseError
 from workers.parsers.dates import EASTERN, Stamp, make_date, url_date, url_datetime
 from workers.parsers.html_page import (
@@ -28,7 +27,7 @@ from workers.parsers.html_page import (
     url_matches,
 )
 from workers.parsers.html_text import HtmlText, article_text, published_in, split_credit
-from workers.parsers.jekyll_post import normalize_url, source_of
+from workers.parsers.jekyll_post import article, normalize_url
 
 NAME = "rfa-html"
 
@@ -122,17 +121,4 @@ def parse(text: str, url: str | None, selectors: Selectors) -> PageResult:
     reason = degraded(NAME, misses)
     if not extracted.paragraphs or not title:
         raise ParseError(f"{reason or NAME}: no article text or no title found", NAME)
-    document = Document(
-        key=canonical,
-        source=source_of(canonical),
-        kind="article",
-        title=title,
-        body="\n".join(extracted.paragraphs),
-        url=canonical,
-        published_at=stamp.at if stamp else None,
-        published_precision=stamp.precision if stamp else "unknown",
-        captions=extracted.captions,
-        related=extracted.related,
-        credits=extracted.credits,
-    )
-    return PageResult((document,), reason)
+    return PageResult((article(canonical, title, extracted, stamp),), reason)
