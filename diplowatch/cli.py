@@ -3,31 +3,19 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 from sqlalchemy.orm import Session, sessionmaker
 
 from diplowatch import export as exporting
 from diplowatch import service_commands
+from diplowatch.options import db_option
 from diplowatch.seed import seed as run_seed
 from diplowatch.settings import Settings, load
 from store import archive, crawls, db
 from workers.ingest import Thresholds
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def db_option(command: F) -> F:
-    """The --db flag every command shares."""
-    return click.option(
-        "--db",
-        "database_url",
-        metavar="URL",
-        help="Database URL (default: DIPLOWATCH_DATABASE_URL or ./var).",
-    )(command)
 
 
 def open_archive(database_url: str | None) -> tuple[Settings, sessionmaker[Session]]:

@@ -6,27 +6,14 @@ import click
 
 from diplowatch import service
 from diplowatch.demo import demo
+from diplowatch.options import broker_option, db_option
 from diplowatch.settings import load
 from store import db
 from workers import actors
 
 
-def _broker_option(command: click.decorators.FC) -> click.decorators.FC:
-    """The --broker flag."""
-    return click.option(
-        "--broker", "broker_url", metavar="URL", help="Broker URL (default: DIPLOWATCH_BROKER_URL)."
-    )(command)
-
-
-def _db_option(command: click.decorators.FC) -> click.decorators.FC:
-    """The --db flag every command shares."""
-    return click.option(
-        "--db", "database_url", metavar="URL", help="Database URL (default: DIPLOWATCH_DATABASE_URL)."
-    )(command)
-
-
 @click.command()
-@_db_option
+@db_option
 @click.option("--threads", default=4, show_default=True, help="Worker threads.")
 def run(database_url: str | None, threads: int) -> None:
     """Run everything in this process: scheduler, crawls, workers (SQLite and no server by default)."""
@@ -34,8 +21,8 @@ def run(database_url: str | None, threads: int) -> None:
 
 
 @click.command()
-@_db_option
-@_broker_option
+@db_option
+@broker_option
 @click.option("--threads", default=4, show_default=True, help="Worker threads.")
 def worker(database_url: str | None, broker_url: str | None, threads: int) -> None:
     """Consume the queue (run any number of these, on any machine sharing Redis and the database)."""
@@ -49,8 +36,8 @@ def worker(database_url: str | None, broker_url: str | None, threads: int) -> No
 
 
 @click.command()
-@_db_option
-@_broker_option
+@db_option
+@broker_option
 def scheduler(database_url: str | None, broker_url: str | None) -> None:
     """Run the scheduler (one leads; a second one waits as a standby)."""
     settings = load(database_url=database_url, broker_url=broker_url)
@@ -59,8 +46,8 @@ def scheduler(database_url: str | None, broker_url: str | None) -> None:
 
 
 @click.command()
-@_db_option
-@_broker_option
+@db_option
+@broker_option
 def reconcile(database_url: str | None, broker_url: str | None) -> None:
     """Re-enqueue what a crash stranded: raw pages never ingested, deliveries never sent."""
     settings = load(database_url=database_url, broker_url=broker_url)
@@ -73,8 +60,8 @@ def reconcile(database_url: str | None, broker_url: str | None) -> None:
 
 
 @click.command()
-@_db_option
-@_broker_option
+@db_option
+@broker_option
 def reparse(database_url: str | None, broker_url: str | None) -> None:
     """Re-run the parsers over stored pages: new versions only where the output changed."""
     settings = load(database_url=database_url, broker_url=broker_url)
@@ -87,7 +74,7 @@ def reparse(database_url: str | None, broker_url: str | None) -> None:
 
 
 @click.command()
-@_db_option
+@db_option
 def migrate(database_url: str | None) -> None:
     """Bring the database's schema up to date, then exit (a deployment runs this once before the rest)."""
     settings = load(database_url=database_url)
