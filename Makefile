@@ -22,7 +22,7 @@ demo: install
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/mypy diplowatch store workers crawler
+	$(BIN)/mypy diplowatch store workers crawler web
 
 test: install lint
 	eval "$$(PYTHON=$(BIN)/python scripts/test-services.sh)" && $(BIN)/python -m pytest $(PYTEST_ARGS)

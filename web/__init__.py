@@ -1,0 +1,1 @@
+"""The reading side: an ASGI app over store queries (pages, JSON API, Atom feeds, metrics)."""
