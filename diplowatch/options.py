@@ -1,4 +1,4 @@
-"""Command-line flags shared by every group of commands."""
+"""Command-line flags, and opening the archive, shared by every group of commands."""
 
 from __future__ import annotations
 
@@ -6,6 +6,10 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy.orm import Session, sessionmaker
+
+from diplowatch.settings import Settings, load
+from store import db
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -25,3 +29,9 @@ def broker_option(command: F) -> F:
     return click.option(
         "--broker", "broker_url", metavar="URL", help="Broker URL (default: DIPLOWATCH_BROKER_URL)."
     )(command)
+
+
+def open_archive(database_url: str | None) -> tuple[Settings, sessionmaker[Session]]:
+    """Settings with the command line on top, and a session factory on the migrated database."""
+    settings = load(database_url=database_url)
+    return settings, db.session_factory(db.open_engine(settings.database_url))

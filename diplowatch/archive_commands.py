@@ -1,0 +1,66 @@
+"""Commands that read the archive: export, show, stats."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from diplowatch import export as exporting
+from diplowatch.crawl_commands import crawl_lines
+from diplowatch.options import db_option, open_archive
+from store import archive, crawls
+
+
+@click.command("export")
+@db_option
+@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
+@click.option(
+    "-o", "--output", type=click.File("w", encoding="utf-8"), default="-", help="File (default: stdout)."
+)
+def export_command(database_url: str | None, fmt: str, output: Any) -> None:
+    """Write every document (its latest version) as JSON Lines."""
+    _, factory = open_archive(database_url)
+    with factory() as session:
+        for view in archive.views(session):
+            output.write(exporting.to_jsonl(view) + "\n")
+
+
+@click.command()
+@db_option
+@click.argument("document_id", type=int)
+def show(database_url: str | None, document_id: int) -> None:
+    """Show one document, readably."""
+    _, factory = open_archive(database_url)
+    with factory() as session:
+        found = list(archive.views(session, [document_id]))
+    if not found:
+        raise click.ClickException(f"no document #{document_id}")
+    click.echo(exporting.to_text(found[0]))
+
+
+@click.command()
+@db_option
+def stats(database_url: str | None) -> None:
+    """Counts by source, links, and every page that failed to parse (with the reason)."""
+    _, factory = open_archive(database_url)
+    with factory() as session:
+        numbers = archive.stats(session)
+        latest, flagged = crawls.latest(session), crawls.attention(session)
+    click.echo("documents by source:")
+    for name, count in numbers.documents_by_source.items():
+        click.echo(f"  {name:<24} {count}")
+    click.echo(f"versions: {numbers.versions}   comments: {numbers.comments}")
+    click.echo("links: " + (", ".join(f"{k} {v}" for k, v in sorted(numbers.links.items())) or "none"))
+    click.echo(f"raw pages: {numbers.raw_pages} ({numbers.not_ingested} not ingested yet)")
+    click.echo(f"parse failures: {len(numbers.failures)}")
+    for raw_id, origin, reason in numbers.failures:
+        click.echo(f"  raw #{raw_id} {origin}: {reason}")
+    click.echo(f"dead messages (out of retries): {len(numbers.dead_letters)}")
+    for actor, error in numbers.dead_letters[-20:]:
+        click.echo(f"  {actor}: {error}")
+    for line in crawl_lines(latest, flagged):
+        click.echo(line)
+
+
+COMMANDS = [export_command, show, stats]

@@ -1,0 +1,91 @@
+"""`diplowatch crawl`, and how a crawl is told to a person (also by `stats`)."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from diplowatch.options import db_option
+from diplowatch.settings import load
+from store import crawls
+from workers.ingest import Thresholds
+
+STATUSES = ("new", "changed", "unchanged", "duplicate", "excerpt", "failed")
+
+
+def crawl_summary(view: crawls.CrawlView) -> list[str]:
+    """What one crawl found and cost, as lines a person can read."""
+    counts, details = view.counts, view.counts.details
+    discovery = details.get("stored_discovery", 0)
+    took = (view.finished_at - view.started_at).total_seconds() if view.finished_at else 0.0
+    where = f" (fetched from {view.fetched_from})" if view.fetched_from else ""
+    documents = " / ".join(f"{counts.documents.get(status, 0)} {status}" for status in STATUSES)
+    lines = [
+        f"crawl #{view.id} of {view.source}{where}: {view.finish_reason or 'unfinished'} in {took:.1f} s",
+        f"documents: {documents}; {details.get('new_comments', 0)} new comments",
+        f"requests: {counts.requests} ({counts.not_modified} not modified (304), "
+        f"{details.get('rate_limited', 0)} refused and retried); {counts.failures} failures; "
+        f"{counts.skipped} pages not requested (listed unchanged)",
+        f"received {counts.body_bytes:,} body bytes; stored {counts.stored} raw pages "
+        f"({counts.stored - discovery} article pages, {discovery} feeds, sitemaps, API lists, listings)",
+    ]
+    if details.get("degraded") or details.get("unparsed"):
+        degraded, unparsed = details.get("degraded", 0), details.get("unparsed", 0)
+        lines.append(f"needs attention: {degraded} pages parsed degraded, {unparsed} pages did not parse")
+    examples = [*details.get("degraded_examples", []), *details.get("unparsed_examples", [])]
+    lines += [f"  {example}" for example in examples]
+    lines += [f"  failed: {example}" for example in details.get("failure_examples", [])]
+    return lines
+
+
+def crawl_lines(latest: list[crawls.CrawlView], flagged: list[crawls.Attention]) -> list[str]:
+    """The crawl part of `stats`: each source's last crawl, and the sources needing attention."""
+    lines = [f"crawls: {len(latest)} sources crawled"]
+    for view in latest:
+        counts = view.counts
+        when = view.started_at.strftime("%Y-%m-%d %H:%M UTC")
+        new, changed = counts.documents.get("new", 0), counts.documents.get("changed", 0)
+        lines.append(
+            f"  {view.source:<24} last {when} ({view.finish_reason or 'unfinished'}): "
+            f"{counts.requests} requests, {counts.not_modified} not modified, {new} new, {changed} changed, "
+            f"{counts.failures} failures"
+        )
+    lines.append(f"sources needing attention: {len(flagged)}")
+    for item in flagged:
+        since = item.since.strftime("%Y-%m-%d %H:%M UTC") if item.since else "?"
+        lines.append(f"  {item.source} (since {since}): {item.reason}")
+    return lines
+
+
+@click.command()
+@db_option
+@click.argument("source")
+@click.option(
+    "--base-url",
+    metavar="URL",
+    help="Fetch from here instead of the source's own site (a mirror); pages keep their real URLs.",
+)
+def crawl(database_url: str | None, source: str, base_url: str | None) -> None:
+    """Crawl one source once (see crawler/sources.yaml) and print what it found."""
+    from crawler.config import SourceConfigError
+    from crawler.run import CrawlError, Options, user_agent
+    from crawler.run import crawl as run_crawl
+
+    settings = load(database_url=database_url)
+    options = Options(
+        database_url=settings.database_url,
+        user_agent=user_agent(settings.user_agent, settings.contact_email),
+        sources_file=settings.sources_file,
+        thresholds=Thresholds(settings.duplicate_similarity, settings.excerpt_containment),
+        log_level="INFO" if logging.getLogger().isEnabledFor(logging.INFO) else "WARNING",
+    )
+    try:
+        crawled = run_crawl(source, options, base_url)
+    except (SourceConfigError, CrawlError) as error:
+        raise click.ClickException(str(error)) from error
+    for line in crawl_summary(crawled.view):
+        click.echo(line)
+
+
+COMMANDS = [crawl]

@@ -1,0 +1,31 @@
+"""`diplowatch seed`: fill the archive from files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from diplowatch.options import db_option, open_archive
+from diplowatch.seed import seed as run_seed
+from workers.ingest import Thresholds
+
+
+@click.command()
+@db_option
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+def seed(database_url: str | None, paths: tuple[Path, ...], no_progress: bool) -> None:
+    """Fill the archive from existing files (default: seeds/; folders are walked)."""
+    settings, factory = open_archive(database_url)
+    thresholds = Thresholds(settings.duplicate_similarity, settings.excerpt_containment)
+    try:
+        tally = run_seed(factory, paths or (settings.seeds_dir,), thresholds, progress=not no_progress)
+    except FileNotFoundError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(tally.summary())
+    for path, reason in tally.failures:
+        click.echo(f"  failed: {path}: {reason}", err=True)
+
+
+COMMANDS = [seed]
