@@ -7,7 +7,7 @@ from typing import Any
 import click
 from sqlalchemy.orm import Session, sessionmaker
 
-from diplowatch.options import db_option, open_archive
+from diplowatch.options import db_option, open_archive, read_archive
 from diplowatch.settings import Settings
 from store import db
 
@@ -174,7 +174,7 @@ def alerts(database_url: str | None, failed: bool, resend_ids: tuple[int, ...], 
     from store.types import utcnow
     from workers.alerts.deliver import deliver
 
-    settings, factory = open_archive(database_url)
+    settings, factory = read_archive(database_url)
     for delivery_id in resend_ids:
         with db.transaction(factory) as session:
             reset = outbox.resend(session, delivery_id, utcnow())

@@ -8,7 +8,7 @@ import click
 
 from diplowatch import export as exporting
 from diplowatch.crawl_commands import crawl_lines
-from diplowatch.options import db_option, open_archive
+from diplowatch.options import db_option, read_archive
 from store import archive, crawls
 
 
@@ -20,7 +20,7 @@ from store import archive, crawls
 )
 def export_command(database_url: str | None, fmt: str, output: Any) -> None:
     """Write every document (its latest version) as JSON Lines."""
-    _, factory = open_archive(database_url)
+    _, factory = read_archive(database_url)
     with factory() as session:
         for view in archive.views(session):
             output.write(exporting.to_jsonl(view) + "\n")
@@ -31,7 +31,7 @@ def export_command(database_url: str | None, fmt: str, output: Any) -> None:
 @click.argument("document_id", type=int)
 def show(database_url: str | None, document_id: int) -> None:
     """Show one document, readably."""
-    _, factory = open_archive(database_url)
+    _, factory = read_archive(database_url)
     with factory() as session:
         found = list(archive.views(session, [document_id]))
     if not found:
@@ -43,7 +43,7 @@ def show(database_url: str | None, document_id: int) -> None:
 @db_option
 def stats(database_url: str | None) -> None:
     """Counts by source, links, and every page that failed to parse (with the reason)."""
-    _, factory = open_archive(database_url)
+    _, factory = read_archive(database_url)
     with factory() as session:
         numbers = archive.stats(session)
         latest, flagged = crawls.latest(session), crawls.attention(session)

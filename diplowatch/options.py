@@ -35,3 +35,9 @@ def open_archive(database_url: str | None) -> tuple[Settings, sessionmaker[Sessi
     """Settings with the command line on top, and a session factory on the migrated database."""
     settings = load(database_url=database_url)
     return settings, db.session_factory(db.open_engine(settings.database_url))
+
+
+def read_archive(database_url: str | None) -> tuple[Settings, sessionmaker[Session]]:
+    """Like `open_archive`, for commands that only read: an archive that is not there is refused."""
+    settings = load(database_url=database_url)
+    return settings, db.session_factory(db.open_existing(settings.database_url))

@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from store import redact
+
 VAR_DIR = Path("var")
 
 
@@ -52,5 +54,11 @@ class Settings(BaseSettings):
 
 
 def load(**overrides: object) -> Settings:
-    """Settings from the environment, with explicit overrides (command-line flags) on top."""
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    """Settings from the environment, with explicit overrides (command-line flags) on top.
+
+    The secrets in them are registered with `store.redact`, so no message ever shows them."""
+    settings = Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+    redact.remember(settings.database_url, settings.broker_url, settings.smtp_url)
+    redact.remember_secret(password)
+    return settings

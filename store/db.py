@@ -1,7 +1,14 @@
-"""Opening the archive: URL handling, engine tuning, migrations applied on first use."""
+"""Opening the archive: URL handling, engine tuning, migrations applied on first use.
+
+Two ways in: `open_engine` (writers: seed, run, worker, scheduler, migrate) creates and migrates;
+`open_existing` (readers: stats, export, show, alerts, search, web) only opens an archive that is
+already there, and says what it found instead when it is not.
+"""
 
 from __future__ import annotations
 
+import fcntl
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,9 +18,12 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
+
+from store import redact
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Tables that live in the archive's database but belong to a library (APScheduler's job store).
@@ -43,16 +53,60 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create(url: str) -> Engine:
+class DatabaseError(Exception):
+    """The database cannot be used as an archive; the message says why, in one line, without secrets."""
+
+
+class NotAnArchive(DatabaseError):
+    """The database is there but holds no diplowatch archive (missing, empty, foreign, other version)."""
+
+
+def parse_url(url: str) -> URL:
+    """The SQLAlchemy URL, or a DatabaseError naming what is wrong with it."""
+    try:
+        sa_url = make_url(normalize_url(url))
+    except (ArgumentError, ValueError) as error:
+        raise DatabaseError(
+            f"not a database URL: {redact.url(url)!r} (use sqlite:///path/to/file.db or postgresql://user@host/db)"
+        ) from error
+    if sa_url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise DatabaseError(
+            f"unsupported database {sa_url.drivername!r} in {redact.url(url)!r}: "
+            "diplowatch runs on SQLite or PostgreSQL"
+        )
+    return sa_url
+
+
+def sqlite_path(sa_url: URL) -> Path | None:
+    """The file of a SQLite URL (None for an in-memory database)."""
+    return Path(sa_url.database) if sa_url.database and sa_url.database != ":memory:" else None
+
+
+def create(url: str, make_folder: bool = True) -> Engine:
     """An engine for `url`, creating the SQLite file's folder when needed."""
-    sa_url = make_url(normalize_url(url))
-    if sa_url.get_backend_name() == "sqlite":
-        if sa_url.database and sa_url.database != ":memory:":
-            Path(sa_url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(sa_url)
-        event.listen(engine, "connect", _tune_sqlite)
-        return engine
-    return create_engine(sa_url, pool_pre_ping=True)
+    sa_url = parse_url(url)
+    redact.remember_secret(str(sa_url.password) if sa_url.password else None)
+    try:
+        if sa_url.get_backend_name() == "sqlite":
+            path = sqlite_path(sa_url)
+            if path and make_folder:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(sa_url)
+            event.listen(engine, "connect", _tune_sqlite)
+            return engine
+        return create_engine(sa_url, pool_pre_ping=True)
+    except (NoSuchModuleError, ImportError) as error:
+        raise DatabaseError(f"unsupported database driver {sa_url.drivername!r}: {error}") from error
+    except OSError as error:
+        raise DatabaseError(f"cannot use {redact.url(url)!r}: {error}") from error
+
+
+def unreachable(url: str, error: Exception) -> DatabaseError:
+    """A one-line DatabaseError for a connection that failed."""
+    reason = str(getattr(error, "orig", None) or error).strip().splitlines()
+    return DatabaseError(
+        f"cannot open the database {redact.url(url)!r}: {redact.text(reason[0] if reason else '')}"
+    )
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -70,16 +124,124 @@ def is_current(engine: Engine) -> bool:
         return MigrationContext.configure(connection).get_current_revision() == head
 
 
+MIGRATION_LOCK = 0x6469706C6F  # PostgreSQL advisory lock key: "diplo"
+
+
+@contextmanager
+def migration_lock(engine: Engine) -> Iterator[None]:
+    """Only one process migrates at a time; the others wait, then find the schema current.
+
+    PostgreSQL: a session advisory lock. SQLite: an exclusive flock on the database file itself
+    (SQLite's own locks are fcntl locks, which flock does not disturb)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+                connection.commit()
+        return
+    path = sqlite_path(engine.url)
+    if path is None:
+        yield
+        return
+    with path.open("ab") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema up to date (a no-op when it already is)."""
-    if not is_current(engine):
-        command.upgrade(alembic_config(engine), "head")
+    """Bring the schema up to date (a no-op when it already is), one process at a time."""
+    if is_current(engine):
+        return
+    with migration_lock(engine):
+        if not is_current(engine):
+            command.upgrade(alembic_config(engine), "head")
 
 
 def open_engine(url: str) -> Engine:
-    """The archive at `url`, migrated: the one way every command gets its database."""
+    """The archive at `url`, created or migrated when needed: how writing commands get their database."""
     engine = create(url)
-    migrate(engine)
+    try:
+        migrate(engine)
+    except DBAPIError as error:
+        engine.dispose()
+        raise unreachable(url, error) from error
+    return engine
+
+
+def _sqlite_tables(path: Path) -> tuple[set[str], str | None]:
+    """Table names and alembic revision of a SQLite file, read without creating or changing it."""
+    connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        names = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        revision = None
+        if "alembic_version" in names:
+            row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+            revision = row[0] if row else None
+        return names, revision
+    finally:
+        connection.close()
+
+
+def _tables(engine: Engine) -> tuple[set[str], str | None]:
+    """Table names and alembic revision through the engine (PostgreSQL: the default schema)."""
+    with engine.connect() as connection:
+        names = set(inspect(connection).get_table_names())
+        revision = (
+            MigrationContext.configure(connection).get_current_revision()
+            if "alembic_version" in names
+            else None
+        )
+        return names, revision
+
+
+def archive_problem(names: set[str], revision: str | None, head: str, known: set[str]) -> str | None:
+    """What keeps these tables from being a current archive, or None when they are one."""
+    if not names:
+        return "the database is empty (no tables)"
+    if "alembic_version" not in names or revision is None:
+        shown = ", ".join(sorted(names)[:6]) + (" …" if len(names) > 6 else "")
+        return f"the database holds other tables ({shown}), not a diplowatch archive"
+    if revision not in known:
+        return f"the archive is at revision {revision}, unknown to this diplowatch (made by a newer one?)"
+    if revision != head:
+        return f"the archive is at revision {revision}, older than {head}: run `diplowatch migrate` first"
+    return None
+
+
+def open_existing(url: str) -> Engine:
+    """The archive at `url` for reading: never creates a file, a table or a migration.
+
+    Raises NotAnArchive naming what was found (missing file, empty database, foreign tables, another
+    schema version) and DatabaseError when the URL is malformed or the server cannot be reached."""
+    sa_url = parse_url(url)
+    path = sqlite_path(sa_url) if sa_url.get_backend_name() == "sqlite" else None
+    if sa_url.get_backend_name() == "sqlite" and path is None:
+        raise NotAnArchive(f"no archive in {redact.url(url)!r}: an in-memory database is always empty")
+    if path is not None and not path.is_file():
+        raise NotAnArchive(
+            f"no archive at {path}: the file does not exist (run `diplowatch seed` to make one)"
+        )
+    engine = create(url, make_folder=False)
+    scripts = ScriptDirectory.from_config(alembic_config(engine))
+    try:
+        names, revision = _sqlite_tables(path) if path is not None else _tables(engine)
+    except (DBAPIError, sqlite3.Error) as error:
+        engine.dispose()
+        if isinstance(error, sqlite3.DatabaseError) and not isinstance(error, sqlite3.OperationalError):
+            raise NotAnArchive(f"no archive at {path}: {error}") from error
+        raise unreachable(url, error) from error
+    known = {script.revision for script in scripts.walk_revisions()}
+    problem = archive_problem(names - FOREIGN_TABLES, revision, str(scripts.get_current_head()), known)
+    if problem:
+        engine.dispose()
+        raise NotAnArchive(f"{redact.url(url)}: {problem}")
     return engine
 
 
