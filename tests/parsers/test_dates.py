@@ -26,6 +26,15 @@ WASHINGTON = ZoneInfo("America/New_York")
         # A time without a zone takes Washington's offset of that day.
         ("2021年7月4日 下午3:15", "2021-07-04T15:15:00-04:00"),
         ("2021年1月4日 晚上9:05", "2021-01-04T21:05:00-05:00"),
+        # 晚上12:00 is the midnight that ends the day; 凌晨12:30 is just after the one that starts it.
+        ("2021年2月4日 美国东部标准时间 晚上12:00 国务卿", "2021-02-05T00:00:00-05:00"),
+        ("2021年2月4日 晚上12:40", "2021-02-05T00:40:00-05:00"),
+        ("2021年2月4日 晚上1:15", "2021-02-05T01:15:00-05:00"),
+        ("2021年2月4日 凌晨12:30", "2021-02-04T00:30:00-05:00"),
+        ("2021年2月4日 中午12:00", "2021-02-04T12:00:00-05:00"),
+        ("2021年2月4日 下午12:10", "2021-02-04T12:10:00-05:00"),
+        # Midnight before the spring-forward night of 2021 is still winter time in Washington.
+        ("2021年3月13日 晚上12:00", "2021-03-14T00:00:00-05:00"),
     ],
 )
 def test_listing_times(text: str, iso: str) -> None:
@@ -69,6 +78,14 @@ def test_no_date() -> None:
         (12, None, "AM", 0),
         (5, None, "AM", 5),
         (9, "晚上", None, 21),
+        (11, "晚上", None, 23),
+        # Twelve o'clock is noon only at noon: at night, in the small hours and AM it is midnight.
+        (12, "晚上", None, 0),
+        (12, "凌晨", None, 0),
+        (12, "上午", None, 0),
+        (12, "早上", None, 0),
+        (1, "晚上", None, 1),
+        (2, "凌晨", None, 2),
         (1, "中午", None, 13),
         (12, "中午", None, 12),
         (14, None, None, 14),

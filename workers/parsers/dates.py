@@ -36,6 +36,7 @@ ZONE_MARKED_TIME = re.compile(rf"{ZONE_CN}\s*{HALF_DAY}?\s*{CLOCK}")
 ZONE_MARKED_WINDOW = 120
 PM_WORDS = frozenset({"下午", "晚上"})
 AM_WORDS = frozenset({"上午", "早上", "凌晨"})
+LATE_NIGHT_LAST_HOUR = 4  # 晚上1:00 … 晚上4:59 are small hours, not afternoon
 ZONE_OFFSETS = {"夏令": EDT, "EDT": EDT, "标准": EST, "EST": EST}
 
 # Sites whose URLs carry the publication time (see SOURCES.md).
@@ -85,13 +86,25 @@ def cn_date_line(line: str) -> date | None:
 
 
 def to_24h(hour: int, half: str | None, ampm: str | None) -> int:
-    """A 24-hour clock hour from a 12-hour one marked 上午/下午/AM/PM (unmarked hours kept)."""
+    """A 24-hour clock hour (0-23) from a 12-hour one marked 上午/下午/AM/PM (unmarked hours kept).
+
+    Twelve o'clock is noon only when marked 中午, 下午 or PM; marked 凌晨, 上午, 早上, AM or 晚上 it is
+    midnight (晚上 hours after midnight fall on the next day: see `past_midnight`).
+    """
     marker = (ampm or "").lower()[:1]
+    if half == "晚上" and (hour == 12 or hour <= LATE_NIGHT_LAST_HOUR):
+        return hour % 12
     if half in PM_WORDS or marker == "p" or (half == "中午" and hour < 6):
         return hour + 12 if hour < 12 else hour
     if (half in AM_WORDS or marker == "a") and hour == 12:
         return 0
     return hour
+
+
+def past_midnight(hour: int, half: str | None) -> bool:
+    """Whether a 12-hour time belongs to the night after its date: `晚上12:00` ends the day, it
+    does not start it, and `晚上1:30` is half past one that same night."""
+    return half == "晚上" and (hour == 12 or hour <= LATE_NIGHT_LAST_HOUR)
 
 
 def eastern_offset(day: date, hour: int, minute: int, zone: str | None) -> timezone:
@@ -108,6 +121,8 @@ def clock_datetime(day: date, clock: re.Match[str], zone: str | None) -> datetim
     minute = int(clock["mi"])
     if hour > 23 or minute > 59:
         return None
+    if past_midnight(int(clock["h"]), clock["half"]):
+        day += timedelta(days=1)
     offset = eastern_offset(day, hour, minute, zone)
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=offset)
 
