@@ -77,6 +77,8 @@ class RawPage(Base):
     fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
     ingested_at: Mapped[datetime | None] = mapped_column(index=True)
     format: Mapped[str | None] = mapped_column(String(50))
+    # When an ingest message was last sent for the page: reconcile leaves it to that message a while.
+    queued_at: Mapped[datetime | None] = mapped_column()
 
 
 class Document(Base):
@@ -272,7 +274,7 @@ class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("event_id", "subscription_id"),
-        UniqueConstraint("subscription_id", "window_start"),
+        UniqueConstraint("subscription_id", "window_start", "window_end"),
         Index("ix_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)

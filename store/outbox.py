@@ -241,6 +241,18 @@ def held(session: Session, subscription_id: int, before: datetime) -> list[tuple
     return [(delivery_id, created_at) for delivery_id, created_at in rows]
 
 
+def digest_windows(session: Session, subscription_id: int, since: datetime) -> set[tuple[datetime, datetime]]:
+    """(start, end) of the subscription's digests whose window ended after `since`."""
+    rows = session.execute(
+        select(Delivery.window_start, Delivery.window_end).where(
+            Delivery.subscription_id == subscription_id,
+            Delivery.kind == "digest",
+            Delivery.window_end > since,
+        )
+    ).all()
+    return {(start, end) for start, end in rows if start is not None and end is not None}
+
+
 def add_digest(
     session: Session,
     subscription_id: int,

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.db import transaction
-from store.models import Delivery
+from store.models import Base, Delivery
 from tests.alerts.conftest import Certificates, SMTPServer
 from tests.alerts.support import (
     T0,
@@ -138,3 +141,126 @@ def test_a_daily_email_digest_groups_by_source(
     assert "- 内容如下。" in embassy_part and "+ 内容已更新。" in embassy_part
     assert "明天的声明" not in plain
     assert "<h3>rfa-mandarin (2)</h3>" in html.get_content()
+
+
+def digests_of(factory: sessionmaker[Session], subscription_id: int) -> list[tuple[datetime, datetime, int]]:
+    """(window start, window end, items) of a subscription's digests, oldest first."""
+    with factory() as session:
+        digests = session.scalars(
+            select(Delivery)
+            .where(Delivery.subscription_id == subscription_id, Delivery.kind == "digest")
+            .order_by(Delivery.window_start, Delivery.window_end)
+        ).all()
+        return [
+            (
+                digest.window_start,
+                digest.window_end,
+                len(session.scalars(select(Delivery.id).where(Delivery.digest_id == digest.id)).all()),
+            )
+            for digest in digests
+            if digest.window_start is not None and digest.window_end is not None
+        ]
+
+
+def test_an_event_committed_after_its_window_was_sent_goes_into_the_next_window(
+    factory: sessionmaker[Session],
+) -> None:
+    ids = subscribe(
+        factory,
+        {"name": "late", "channel": "late@example.org", "mode": "hourly"},
+        {"name": "other", "channel": "other@example.org", "mode": "hourly"},
+    )
+    with transaction(factory) as session:
+        record_change(session, new_change(session, add_document(session, "八点半", "八点半的声明。")), now=at(8, 30))
+    with transaction(factory) as session:
+        assert len(digest_due(session, at(9, 5))) == 2  # the 08:00 window, for both subscriptions
+    # An ingest whose transaction began at 08:59 commits now: its event belongs to a window already sent.
+    with transaction(factory) as session:
+        record_change(session, new_change(session, add_document(session, "迟到", "迟到的声明。")), now=at(8, 59))
+    with transaction(factory) as session:
+        assert digest_due(session, at(9, 10)) == []  # the next window (09:00) has not ended yet
+    with transaction(factory) as session:
+        record_change(session, new_change(session, add_document(session, "九点半", "九点半的声明。")), now=at(9, 30))
+    with transaction(factory) as session:
+        made = digest_due(session, at(10, 5))
+    assert len(made) == 2  # neither subscription's digests are blocked by the late event
+    for name in ("late", "other"):
+        assert digests_of(factory, ids[name]) == [(at(8, 0), at(9, 0), 1), (at(9, 0), at(10, 0), 2)]
+    with transaction(factory) as session:
+        assert digest_due(session, at(11, 5)) == []  # nothing is held any more
+
+
+def test_a_late_event_after_empty_windows_gets_the_first_window_without_a_digest(
+    factory: sessionmaker[Session],
+) -> None:
+    [subscription] = subscribe(factory, {"name": "late", "channel": "late@example.org", "mode": "hourly"}).values()
+    with transaction(factory) as session:
+        record_change(session, new_change(session, add_document(session, "八点", "八点的声明。")), now=at(8, 10))
+    with transaction(factory) as session:
+        digest_due(session, at(9, 1))
+    with transaction(factory) as session:
+        record_change(session, new_change(session, add_document(session, "迟到", "迟到的声明。")), now=at(8, 50))
+    with transaction(factory) as session:
+        assert len(digest_due(session, at(12, 0))) == 1
+    assert digests_of(factory, subscription) == [(at(8, 0), at(9, 0), 1), (at(9, 0), at(10, 0), 1)]
+
+
+def test_switching_from_hourly_to_daily_digests(factory: sessionmaker[Session]) -> None:
+    hourly = {"name": "switch", "channel": "switch@example.org", "mode": "hourly"}
+    [subscription] = subscribe(factory, hourly).values()
+    with transaction(factory) as session:
+        record_change(session, new_change(session, add_document(session, "零点", "零点的声明。")), now=at(0, 10))
+    with transaction(factory) as session:
+        assert len(digest_due(session, at(1, 5))) == 1  # the hourly window starting at midnight
+    subscribe(factory, {**hourly, "mode": "daily"})
+    with transaction(factory) as session:
+        record_change(session, new_change(session, add_document(session, "五点", "五点的声明。")), now=at(5, 0))
+    tomorrow = at(0, 0) + timedelta(days=1)
+    with transaction(factory) as session:
+        assert len(digest_due(session, tomorrow + timedelta(minutes=5))) == 1  # the day starting at that midnight
+    assert digests_of(factory, subscription) == [(at(0, 0), at(1, 0), 1), (at(0, 0), tomorrow, 1)]
+
+
+def test_two_digest_runs_at_once_neither_fails_and_each_window_is_made_once(postgres_url: str) -> None:
+    """Two workers make the same digests at the same moment (PostgreSQL: real concurrent transactions);
+    the one that loses a subscription's race skips it and goes on with the others."""
+    from store import db
+
+    engine = db.create(postgres_url)
+    with engine.begin() as connection:
+        tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    factory = db.session_factory(engine)
+    ids = subscribe(
+        factory,
+        {"name": "first", "channel": "first@example.org", "mode": "hourly"},
+        {"name": "second", "channel": "second@example.org", "mode": "hourly"},
+    )
+    with transaction(factory) as session:
+        record_change(session, new_change(session, add_document(session, "八点", "八点的声明。")), now=at(8, 10))
+    outcome: dict[str, Any] = {}
+
+    def second_worker() -> None:
+        try:
+            with transaction(factory) as session:
+                outcome["made"] = digest_due(session, at(9, 5))
+        except Exception as error:  # what the test reports
+            outcome["error"] = error
+
+    with transaction(factory) as session:
+        assert len(digest_due(session, at(9, 5))) == 2
+        worker = threading.Thread(target=second_worker)
+        worker.start()
+        waiting = text("SELECT count(*) FROM pg_locks WHERE NOT granted")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # until the second worker waits on our uncommitted digest
+            with engine.connect() as connection:
+                if connection.scalar(waiting):
+                    break
+            time.sleep(0.02)
+    worker.join(10)
+    engine.dispose()
+    assert "error" not in outcome, outcome.get("error")
+    assert outcome["made"] == []
+    for name in ("first", "second"):
+        assert digests_of(factory, ids[name]) == [(at(8, 0), at(9, 0), 1)]
