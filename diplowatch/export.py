@@ -42,12 +42,21 @@ def to_json(view: DocumentView) -> dict[str, Any]:
         "captions": view.extras.get("captions", []),
         "related": view.extras.get("related", []),
         "credits": view.extras.get("credits", []),
+        "turns": [{"speaker": turn["speaker"], "text": turn["text"]} for turn in view.turns],
     }
 
 
 def to_jsonl(view: DocumentView) -> str:
     """One line of JSON Lines, Chinese kept readable (not \\u-escaped)."""
     return json.dumps(to_json(view), ensure_ascii=False)
+
+
+def _turns_text(turns: list[dict[str, str]]) -> list[str]:
+    """A transcript laid out turn by turn: each speaker's name, then what they said, indented."""
+    lines: list[str] = []
+    for turn in turns:
+        lines += [f"{turn['speaker']}:", textwrap.indent(turn["text"], "    "), ""]
+    return lines[:-1]
 
 
 def to_text(view: DocumentView) -> str:
@@ -69,7 +78,7 @@ def to_text(view: DocumentView) -> str:
     ]
     lines = [f"#{view.id}  {view.title}", "=" * 40]
     lines += [f"{name:>14}: {value}" for name, value in facts if value]
-    lines += ["", view.body]
+    lines += ["", *_turns_text(view.turns)] if view.turns else ["", view.body]
     if view.comments:
         lines += ["", f"--- {len(view.comments)} comments ---"]
         for comment in view.comments:

@@ -39,6 +39,8 @@ class DocumentView:
     excerpt_of: int | None
     version: int
     extras: dict[str, Any]
+    # A transcript's turns in order, each {"speaker": …, "text": …}; [] for statements and articles.
+    turns: list[dict[str, str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +105,7 @@ def views(session: Session, ids: Sequence[int] | None = None) -> Iterator[Docume
                 excerpt_of=links.get((document.id, "excerpt_of")),
                 version=document.version,
                 extras=dict(version.extras),
+                turns=list(version.extras.get("turns", [])),
             )
         last = batch[-1]
 

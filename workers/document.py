@@ -20,6 +20,14 @@ class Comment:
 
 
 @dataclass(frozen=True, slots=True)
+class Turn:
+    """One turn of a transcript: what one speaker said under one `name:` line."""
+
+    speaker: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Document:
     """One statement or article as a parser saw it in one page.
 
@@ -44,3 +52,5 @@ class Document:
     captions: tuple[str, ...] = ()
     related: tuple[str, ...] = ()
     credits: tuple[str, ...] = ()
+    # A transcript's turns in order; () for statements and articles.
+    turns: tuple[Turn, ...] = ()

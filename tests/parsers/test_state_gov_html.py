@@ -77,7 +77,8 @@ def test_fields_of_seed_000(site: Mirror, parsed_seed: Callable[[str], Parsed]) 
     assert page.title_en is not None and page.title_en.endswith("at a Joint Press Availability")
     assert page.published_at == datetime.fromisoformat("2025-09-03T00:00:00-04:00")
     assert page.published_precision == "date"
-    assert page.speakers == ("马可·卢比奥",)
+    assert page.speakers[:2] == ("马可·卢比奥", "胡安·拉蒙·德拉富恩特")  # the byline, then who else speaks
+    assert [turn.speaker for turn in page.turns[:3]] == ["主持人", "胡安·拉蒙·德拉富恩特", "马尔科·卢比奥"]
     assert page.location == "墨西哥外交部(墨西哥城,墨西哥)"
     lines = page.body.splitlines()
     # Speaker turns stay lines of their own.

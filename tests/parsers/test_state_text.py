@@ -29,7 +29,7 @@ def test_000_header(parsed_seed: Callable[[str], Parsed]) -> None:
         "Secretary of State Marco Rubio and Mexican Foreign Secretary Juan Ramón de la Fuente"
         " at a Joint Press Availability"
     )
-    assert doc.speakers == ("马可·卢比奥",)
+    assert doc.speakers[:2] == ("马可·卢比奥", "胡安·拉蒙·德拉富恩特")  # turns: tests/parsers/test_turns.py
     assert doc.location == "墨西哥外交部(墨西哥城,墨西哥)"
     assert doc.source == "state-gov"
     assert doc.key == KEY_000

@@ -158,19 +158,21 @@ def parse(text: str, url: str | None, selectors: Selectors) -> PageResult:
     if not body or not title:
         raise ParseError(f"{reason or NAME}: no statement text found", NAME)
     title_en = first_text(root, selectors["title_en"], NAME) or None
+    said = state_text.spoken(body, speakers_of(first_text(root, selectors["author"], NAME)))
     places = [text for element in select_all(root, selectors["location"], NAME) if (text := text_of(element))]
     document = Document(
         key=key_of(url, canonical_link(root), title_en),
         source=SOURCE,
-        kind=state_text.kind_of(body),
+        kind=said.kind,
         title=title,
         title_en=title_en,
         body="\n".join(body),
         url=url,
         published_at=stamp.at if stamp else None,
         published_precision=stamp.precision if stamp else "unknown",
-        speakers=speakers_of(first_text(root, selectors["author"], NAME)),
+        speakers=said.speakers,
         location=", ".join(places) or None,
         is_excerpt=is_excerpt,
+        turns=said.turns,
     )
     return PageResult((document,), reason)

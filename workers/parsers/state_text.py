@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import unquote, urlsplit
 
-from workers.document import Document, Kind
+from workers.document import Document, Kind, Turn
 from workers.errors import ParseError
 from workers.parsers.dates import cn_date_line, eastern_midnight, host_in
 from workers.parsers.text import fold_spaces, has_cjk, wordpress_slug
+from workers.parsers.turns import is_transcript, persons, speakers_with, split_turns
 
 NAME = "state-text"
 SOURCE = "state-gov"
@@ -33,9 +34,6 @@ RESPONSES = "Responses"
 TRAILER_LINES = 5
 EXCERPT_MARKER = "[节选部分]"
 FULL_TEXT_MARKER = "[完整内容]"
-# A speaker turn alone on its line: "主持人:", "提问(马特·李):", "卢比奥国务卿:".
-TURN_LINE = re.compile(r"[^\s:：。，,!?！？“”\"]{1,24}(?:[(（][^)）]{0,30}[)）])?[:：]")
-MIN_TURNS = 2
 STATE_HOSTS = ("state.gov",)
 # Chinese translations are at /translations/chinese/<YYYYMMDD>-<english-slug>-chinese/.
 DATE_PREFIX = re.compile(r"^\d{8}-")
@@ -133,8 +131,23 @@ def statement_lines(lines: list[str]) -> tuple[list[str], bool]:
 
 def kind_of(lines: list[str]) -> Kind:
     """A transcript when the text has speaker turns, else a statement."""
-    turns = sum(1 for line in lines if TURN_LINE.fullmatch(line))
-    return "transcript" if turns >= MIN_TURNS else "statement"
+    return "transcript" if is_transcript(lines) else "statement"
+
+
+@dataclass(frozen=True, slots=True)
+class Spoken:
+    """Who speaks in a text and what each turn says: the part a capture and a page share."""
+
+    kind: Kind
+    speakers: tuple[str, ...]
+    turns: tuple[Turn, ...]
+
+
+def spoken(lines: list[str], byline: tuple[str, ...]) -> Spoken:
+    """Kind, speakers (byline first, then each named person in order of first turn) and turns."""
+    if not is_transcript(lines):
+        return Spoken("statement", byline, ())
+    return Spoken("transcript", speakers_with(byline, persons(lines)), split_turns(lines))
 
 
 def state_gov_key(title_en: str) -> str:
@@ -157,19 +170,21 @@ def parse(text: str, url: str | None = None) -> tuple[Document, ...]:
     lines = [fold_spaces(line) for line in text.lstrip("\ufeff").splitlines()]
     header = read_header(lines)
     body, is_excerpt = statement_lines(lines[header.day_line + 1 :])
+    said = spoken(body, header.speakers)
     return (
         Document(
             key=state_gov_key(header.title_en),
             source=SOURCE,
-            kind=kind_of(body),
+            kind=said.kind,
             title=header.title,
             title_en=header.title_en,
             body="\n".join(body),
             url=url,
             published_at=eastern_midnight(header.day),
             published_precision="date",
-            speakers=header.speakers,
+            speakers=said.speakers,
             location=header.location,
             is_excerpt=is_excerpt,
+            turns=said.turns,
         ),
     )

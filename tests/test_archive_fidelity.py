@@ -1,0 +1,85 @@
+"""What the archive keeps of a page beyond its text: turns, speakers, dates; `reparse` corrects them."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from click.testing import CliRunner
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from diplowatch.cli import cli
+from store import archive
+from store.models import Document, Version
+from tests.conftest import SEEDS
+
+TITLE_000 = "美国国务卿卢比奥与墨西哥外长胡安·拉蒙·德拉富恩特联合记者会"
+
+
+def invoke(*args: str) -> str:
+    """Run the command line and return its output, failing the test on a non-zero exit."""
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def exported(database_url: str) -> dict[str, dict[str, Any]]:
+    """The export, by title."""
+    records = [json.loads(line) for line in invoke("export", "--db", database_url).splitlines()]
+    return {record["title"]: record for record in records}
+
+
+def test_turns_in_export_show_and_view(database_url: str, factory: sessionmaker[Session]) -> None:
+    invoke("seed", "--db", database_url, "--no-progress", str(SEEDS))
+    records = exported(database_url)
+    press = records[TITLE_000]
+    assert press["kind"] == "transcript" and len(press["turns"]) == 23
+    assert press["turns"][0]["speaker"] == "主持人" and set(press["turns"][0]) == {"speaker", "text"}
+    assert press["speakers"][:2] == ["马可·卢比奥", "胡安·拉蒙·德拉富恩特"]
+    # Statements and articles have no turns, and say so.
+    others = [
+        record for title, record in records.items() if title != TITLE_000 and record["kind"] != "transcript"
+    ]
+    assert others and all(record["turns"] == [] for record in others)
+
+    with factory() as session:
+        (view,) = archive.views(session, [press["id"]])
+    assert view.turns == press["turns"]
+
+    shown = invoke("show", "--db", database_url, str(press["id"]))
+    # Each turn under its speaker, its text indented below.
+    moderator = shown.index("\n主持人:\n    (记录开始时正在进行中)欢迎媒体来宾及线上观众。")
+    minister = shown.index("\n胡安·拉蒙·德拉富恩特:\n    各位早上好。")
+    assert moderator < minister
+    assert "    以上为联合声明。" in shown
+
+
+def test_reparse_corrects_what_an_older_parser_stored(
+    database_url: str, factory: sessionmaker[Session]
+) -> None:
+    invoke("seed", "--db", database_url, "--no-progress", str(SEEDS))
+    before = exported(database_url)[TITLE_000]
+    # What the foundation's parser stored: the byline only, no turns, and no date.
+    with factory.begin() as session:
+        document = session.scalars(select(Document).where(Document.title == TITLE_000)).one()
+        session.execute(
+            update(Document)
+            .where(Document.id == document.id)
+            .values(
+                speakers=["马可·卢比奥"],
+                published_at=None,
+                published_offset_min=None,
+                published_precision="unknown",
+            )
+        )
+        version = session.scalars(select(Version).where(Version.document_id == document.id)).one()
+        version.extras = {key: value for key, value in version.extras.items() if key != "turns"}
+    stale = exported(database_url)[TITLE_000]
+    assert stale["turns"] == [] and stale["published_at"] is None
+
+    assert "re-parsing" in invoke("reparse", "--db", database_url)
+    after = exported(database_url)[TITLE_000]
+    assert after == before  # the same text read again: facts corrected in place, no new version
+    assert after["version"] == 1 and after["published_at"] == "2025-09-03T00:00:00-04:00"
+    assert len(after["turns"]) == 23
