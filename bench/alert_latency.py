@@ -206,6 +206,7 @@ def environment(mode: Mode, folder: Path) -> dict[str, str]:
         "DIPLOWATCH_SOURCES_FILE": str(folder / "sources.yaml"),
         "DIPLOWATCH_SUBSCRIPTIONS_FILE": str(folder / "subscriptions.yaml"),
         "DIPLOWATCH_CONFIG_DIR": str(folder / "config"),
+        "DIPLOWATCH_ALLOW_PRIVATE_WEBHOOKS": "true",  # the receiver listens on 127.0.0.1
     }
 
 

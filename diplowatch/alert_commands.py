@@ -32,6 +32,30 @@ def synced_subscriptions(database_url: str | None) -> tuple[Settings, sessionmak
     return settings, factory, found
 
 
+def known_sources(settings: Settings, factory: sessionmaker[Session]) -> set[str]:
+    """Source names a subscription may filter on: the configured ones and those in the archive."""
+    from sqlalchemy import select
+
+    from crawler import config
+    from store.models import Source
+
+    with factory() as session:
+        archived = set(session.scalars(select(Source.name)))
+    return set(config.load(settings.sources_file)) | archived
+
+
+def check_webhook(url: str, allow_private: bool) -> None:
+    """Refuse a webhook to a private address now rather than at its first alert; warn if unresolvable."""
+    from workers.alerts import targets
+
+    try:
+        targets.resolve(url, allow_private)
+    except targets.UnresolvableTarget as error:
+        click.echo(f"warning: {error}; deliveries will fail until it resolves", err=True)
+    except targets.TargetError as error:
+        raise click.ClickException(str(error)) from error
+
+
 @subscriptions.command("add")
 @db_option
 @click.argument("name")
@@ -89,6 +113,12 @@ def subscriptions_add(
         added = subs.Subscription.model_validate(fields | ({"events": events} if events else {}))
     except (ValueError, ValidationError) as error:
         raise click.ClickException(str(error)) from error
+    unknown = sorted(set(sources) - known_sources(settings, factory))
+    if unknown:
+        valid = ", ".join(sorted(known_sources(settings, factory)))
+        raise click.ClickException(f"unknown source {', '.join(map(repr, unknown))}: the sources are {valid}")
+    if added.channel_kind == "webhook":
+        check_webhook(channel, settings.allow_private_webhooks)
     path = subscriptions_path(settings)
     subs.save_file(path, [*found, added])
     with db.transaction(factory) as session:
@@ -179,9 +209,10 @@ def alerts(database_url: str | None, failed: bool, resend_ids: tuple[int, ...], 
         with db.transaction(factory) as session:
             reset = outbox.resend(session, delivery_id, utcnow())
             status = outbox.status(session, delivery_id)
+        if status is None:
+            raise click.ClickException(f"delivery #{delivery_id} does not exist (see `diplowatch alerts`)")
         if not reset:
-            state = status or "missing"
-            raise click.ClickException(f"delivery #{delivery_id} cannot be re-sent (status {state})")
+            raise click.ClickException(f"delivery #{delivery_id} cannot be re-sent (status {status})")
         click.echo(f"delivery #{delivery_id}: {deliver(factory, delivery_id, settings)}")
     if resend_ids:
         return

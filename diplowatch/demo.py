@@ -209,6 +209,7 @@ def demo_settings(folder: Path, smtp_port: int) -> Settings:
         "smtp_ca_file": None,
         "smtp_timeout": 10.0,
         "webhook_timeout": 10.0,
+        "allow_private_webhooks": True,  # the demo's receiver listens on 127.0.0.1
         "alert_max_attempts": 3,
         "alert_retry_base_seconds": 5.0,
         "digest_timezone": "UTC",

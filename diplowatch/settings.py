@@ -36,7 +36,9 @@ class Settings(BaseSettings):
     smtp_from: str | None = None  # the From header; contact_email when unset
     smtp_ca_file: Path | None = None  # trust these CA certificates (not the system's) for the relay
     smtp_timeout: float = 30.0
-    webhook_timeout: float = 10.0
+    webhook_timeout: float = 10.0  # a whole delivery's deadline (connect, send, answer), not per read
+    # Webhooks to loopback, private and link-local addresses are refused unless this is true.
+    allow_private_webhooks: bool = False
     # The config folder: subscriptions.yaml and templates/ (a template there wins over the shipped one).
     config_dir: Path = Path("config")
     subscriptions_file: Path | None = None  # default: <config_dir>/subscriptions.yaml

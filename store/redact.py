@@ -36,7 +36,8 @@ def url(value: str) -> str:
         user = userinfo.split(":", 1)[0]
         netloc = f"{user}:{HIDDEN}@{host}" if ":" in userinfo else f"{user}@{host}"
     query = f"?{HIDDEN}" if parts.query else ""
-    return f"{parts.scheme}://{netloc}{parts.path}{query}" if parts.netloc else f"{parts.scheme}:{parts.path}"
+    slashes = "//" if value[len(parts.scheme) + 1 :].startswith("//") else ""
+    return f"{parts.scheme}:{slashes}{netloc}{parts.path}{query}"
 
 
 def secrets_of(value: str) -> set[str]:

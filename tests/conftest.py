@@ -21,6 +21,8 @@ pytest_plugins = ["tests.mirror.fixtures"]
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
 CORPUS = ROOT.parent / "shared" / "corpus"
+# The tests' webhook receivers listen on 127.0.0.1, which production refuses (docs/webhooks.md).
+os.environ.setdefault("DIPLOWATCH_ALLOW_PRIVATE_WEBHOOKS", "true")
 PG_URL = os.environ.get("DIPLOWATCH_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_TEST_DB = f"diplowatch_test_{os.getpid()}"  # parallel runs must not drop each other's database
 

@@ -21,6 +21,7 @@ class AlertSettings(Protocol):
     smtp_ca_file: Path | None
     smtp_timeout: float
     webhook_timeout: float
+    allow_private_webhooks: bool
     config_dir: Path
     subscriptions_file: Path | None
     alert_max_attempts: int

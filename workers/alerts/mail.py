@@ -106,6 +106,16 @@ def _refused(error: smtplib.SMTPException) -> DeliveryError:
         text = error.smtp_error.decode("utf-8", "replace") if isinstance(error.smtp_error, bytes) else ""
         failure = RejectedDelivery if error.smtp_code >= 500 else DeliveryError
         return failure(f"SMTP {error.smtp_code} {text}".strip())
+    if isinstance(error, smtplib.SMTPNotSupportedError) and "STARTTLS" in str(error).upper():
+        return DeliveryError(
+            "the SMTP relay does not offer STARTTLS: set DIPLOWATCH_SMTP_SECURITY=ssl if its port speaks "
+            "TLS from the start (465), or DIPLOWATCH_SMTP_SECURITY=none for an unencrypted local relay"
+        )
+    if isinstance(error, smtplib.SMTPNotSupportedError) and "AUTH" in str(error).upper():
+        return DeliveryError(
+            "the SMTP relay does not accept a login here: remove the user from DIPLOWATCH_SMTP_URL, or "
+            "encrypt first (DIPLOWATCH_SMTP_SECURITY=starttls or ssl)"
+        )
     return DeliveryError(f"SMTP: {type(error).__name__}: {error}")
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
+import ssl
 
-import requests
-
+from workers.alerts import targets
 from workers.alerts.config import AlertSettings
+from workers.alerts.deadline_post import PostTimeout, post
 from workers.alerts.outgoing import Outgoing, RejectedDelivery
 from workers.alerts.subscriptions import Subscription
 from workers.errors import DeliveryError
@@ -47,24 +49,26 @@ def send(subscription: Subscription, outgoing: Outgoing, settings: AlertSettings
         raise RejectedDelivery("a webhook subscription needs a secret")
     timeout = settings.webhook_timeout
     try:
-        response = requests.post(
-            subscription.channel,
-            data=outgoing.body,
-            headers=headers(outgoing, subscription.secret.get_secret_value(), settings.user_agent),
-            timeout=timeout,
-            allow_redirects=False,  # a redirect would turn the POST into a GET elsewhere
-        )
-    except requests.Timeout:
+        addresses = targets.resolve(subscription.channel, settings.allow_private_webhooks)
+    except targets.UnresolvableTarget as error:
+        raise DeliveryError(str(error)) from None
+    except targets.TargetError as error:
+        raise RejectedDelivery(str(error)) from None
+    sent = headers(outgoing, subscription.secret.get_secret_value(), settings.user_agent)
+    try:
+        # Redirects are not followed: one would turn the POST into a GET elsewhere.
+        status, text = post(subscription.channel, addresses, outgoing.body, sent, timeout)
+    except PostTimeout:
         raise DeliveryError(f"no answer within {timeout:g} s") from None
-    except requests.ConnectionError:
+    except ssl.SSLError as error:
+        raise DeliveryError(f"TLS failed: {error.reason or type(error).__name__}") from None
+    except ConnectionError:
         raise DeliveryError("could not connect") from None
-    except requests.RequestException as error:
+    except (OSError, http.client.HTTPException) as error:
         raise DeliveryError(f"request failed: {type(error).__name__}") from None
-    with response:
-        status = response.status_code
-        if 200 <= status < 300:
-            return
-        reason = f"HTTP {status} {response.reason or ''}".strip()
+    if 200 <= status < 300:
+        return
+    reason = f"HTTP {status} {text or ''}".strip()
     if 300 <= status < 500 and status not in RETRYABLE_4XX:  # redirects and client errors: fix the URL
         raise RejectedDelivery(reason)
     raise DeliveryError(reason)
