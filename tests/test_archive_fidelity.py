@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from diplowatch.cli import cli
 from store import archive
 from store.models import Document, Version
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, corpus_dir
 
 TITLE_000 = "美国国务卿卢比奥与墨西哥外长胡安·拉蒙·德拉富恩特联合记者会"
 
@@ -83,3 +83,24 @@ def test_reparse_corrects_what_an_older_parser_stored(
     assert after == before  # the same text read again: facts corrected in place, no new version
     assert after["version"] == 1 and after["published_at"] == "2025-09-03T00:00:00-04:00"
     assert len(after["turns"]) == 23
+
+
+def test_reparse_gives_a_mirror_post_the_sites_date(
+    database_url: str, factory: sessionmaker[Session]
+) -> None:
+    # A post with no time comment, archived by the foundation's parser without a date.
+    (post,) = corpus_dir().glob("*/2020-09-05-大卫·格雷伯辞世*.md")
+    invoke("seed", "--db", database_url, "--no-progress", str(post))
+    with factory.begin() as session:
+        session.execute(
+            update(Document).values(
+                published_at=None, published_offset_min=None, published_precision="unknown"
+            )
+        )
+    (stale,) = exported(database_url).values()
+    assert stale["published_at"] is None
+
+    invoke("reparse", "--db", database_url)
+    (fixed,) = exported(database_url).values()
+    assert fixed["published_at"] == "2020-09-05T00:00:00+00:00" and fixed["published_precision"] == "date"
+    assert fixed["version"] == 1

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -22,6 +22,7 @@ MISSING = Path("corpus-missing")
 CORPUS_FILES = sorted(CORPUS.glob("*/*.md")) if CORPUS.is_dir() else []
 
 EPOCH = re.compile(r"^<!--(\d+)-->$", re.MULTILINE)
+TIME_COMMENT = re.compile(r"\s*<!--\s*(?:-?\d+|NaN)\s*-->")
 RFA_URL_TIME = re.compile(r"rfa\.org/.*-(\d{2})(\d{2})(\d{4})(\d{2})(\d{2})(\d{2})\.html$")
 OBJECT_ID_URL = re.compile(r"allnow\.com/post/([0-9a-f]{24})$")
 DATE_IN_HTML = re.compile(r"dc:date|article:published_time|datePublished|<time[^>]+datetime=")
@@ -82,7 +83,8 @@ def test_corpus_post(path: Path) -> None:
     assert doc.source == ("rfa-mandarin" if host.endswith("rfa.org") else site)
     assert doc.kind == "article"
 
-    # Publication time: the epoch comment, else recovered from the URL or the page, else unknown.
+    # Publication time: the epoch comment; without any comment the site's own `date:`; after
+    # <!--NaN--> recovered from the URL or the page, else unknown.
     fetched = meta["date"]
     epoch = EPOCH.search(html)
     rfa = RFA_URL_TIME.search(doc.url)
@@ -90,6 +92,17 @@ def test_corpus_post(path: Path) -> None:
     if epoch:
         assert doc.published_at == datetime.fromtimestamp(int(epoch.group(1)) / 1000, UTC)
         assert doc.published_precision == "datetime"
+    elif not TIME_COMMENT.match(html) and fetched is not None:
+        if isinstance(fetched, datetime):
+            assert doc.published_at == (fetched if fetched.tzinfo else fetched.replace(tzinfo=UTC))
+            assert doc.published_at.utcoffset() == (fetched.utcoffset() or UTC.utcoffset(None))
+            assert doc.published_precision == "datetime"
+        else:
+            assert isinstance(fetched, date)
+            assert doc.published_at == datetime(fetched.year, fetched.month, fetched.day, tzinfo=UTC)
+            assert doc.published_precision == "date"
+        # The file name starts with the same day (the site's day, in the site's offset).
+        assert path.name.startswith(doc.published_at.date().isoformat())
     elif rfa:
         month, day, year, hour, minute, second = map(int, rfa.groups())
         assert doc.published_at is not None

@@ -144,14 +144,16 @@ def test_prettified_chinese_is_not_spaced(corpus_file: Callable[[str], Path]) ->
         "中国外交部宣布了这一消息，几周前，"
         "特朗普政府将五个官方中国新闻机构的驻美中国籍员工数量限制为 100 人，" in doc.body
     )
-    assert doc.published_at is None and doc.published_precision == "unknown"
-
-
-def test_allnow_time_from_object_id(corpus_file: Callable[[str], Path]) -> None:
-    # `date: 2020-06-15` is only a fetch date; the ObjectId 5ee6fd7f… holds the creation second.
-    doc = parse_file(corpus_file("2020-06-15-一个人和独立电影江湖"))
-    assert doc.published_at == datetime.fromtimestamp(0x5EE6FD7F, UTC)
+    # No time comment: `date: 2020-03-21T05:04:05+00:00` is the site's own publication time.
+    assert doc.published_at is not None and doc.published_at.isoformat() == "2020-03-21T05:04:05+00:00"
     assert doc.published_precision == "datetime"
+
+
+def test_allnow_day_from_the_front_matter(corpus_file: Callable[[str], Path]) -> None:
+    # No time comment: `date: 2020-06-15` is the site's day (the ObjectId recovery is for <!--NaN-->).
+    doc = parse_file(corpus_file("2020-06-15-一个人和独立电影江湖"))
+    assert doc.published_at == datetime(2020, 6, 15, tzinfo=UTC)
+    assert doc.published_precision == "date"
     assert doc.source == "allnow.com"
     assert doc.captions[0] == "张献民是章明《巫山云雨》的男主角"
     assert doc.body.startswith("今年春天，张献民宣布公开征集影片。")
@@ -187,7 +189,8 @@ def test_nearly_empty_page_is_still_a_document(corpus_file: Callable[[str], Path
     assert doc.title == "Questionnaires and games - iYouPort"
     assert doc.body == ""
     assert doc.url == "https://www.iyouport.org/questionnaires-and-games/"
-    assert doc.published_at is None and doc.published_precision == "unknown"
+    assert doc.published_at == datetime(2019, 4, 20, 14, 47, 48, tzinfo=UTC)
+    assert doc.published_precision == "datetime"
 
 
 def test_url_is_normalized(corpus_file: Callable[[str], Path]) -> None:
@@ -209,3 +212,75 @@ def test_truncated_post(cut: Callable[[str], str], reason: str, seed_text: Calla
         parse(cut(seed_text("003")).encode("utf-8"))
     assert reason in caught.value.reason
     assert caught.value.parser == "jekyll-post"
+
+
+@pytest.mark.parametrize(
+    ("name_part", "published", "precision"),
+    [
+        # The sites' own offsets: Central European summer and winter time, UTC.
+        ("2014-07-16-无用的愤怒", "2014-07-16T05:11:51+02:00", "datetime"),
+        ("2014-11-17-真的强者不是这么玩的", "2014-11-17T10:56:44+01:00", "datetime"),
+        ("2019-07-09-屠杀之后", "2019-07-09T16:00:04+00:00", "datetime"),
+        # Only a day: the days fit the events (David Graeber died on 2 September 2020; the Harper's
+        # letter appeared on 7 July 2020).
+        ("2020-09-05-大卫·格雷伯辞世", "2020-09-05T00:00:00+00:00", "date"),
+        ("2020-07-10-福山、乔姆斯基、阿特伍德公开信", "2020-07-10T00:00:00+00:00", "date"),
+    ],
+)
+def test_without_a_time_comment_the_date_is_the_sites(
+    name_part: str, published: str, precision: str, corpus_file: Callable[[str], Path]
+) -> None:
+    doc = parse_file(corpus_file(name_part))
+    assert doc.published_at is not None and doc.published_at.isoformat() == published
+    assert doc.published_precision == precision
+
+
+POST = """---
+layout: post
+title: "一篇文章"
+date: {date}
+from: {url}
+---
+{comment}
+<div><p>正文第一段。</p></div>
+"""
+
+
+@pytest.mark.parametrize(
+    ("comment", "date", "url", "published", "precision"),
+    [
+        ("", "2020-09-05 10:00:00 +0100", "https://example.org/a", "2020-09-05T10:00:00+01:00", "datetime"),
+        (
+            "",
+            "'2020-09-05T10:00:00.5-07:00'",
+            "https://example.org/a",
+            "2020-09-05T10:00:00.500000-07:00",
+            "datetime",
+        ),
+        ("", "2020-09-05", "https://example.org/a", "2020-09-05T00:00:00+00:00", "date"),
+        # <!--NaN-->: `date:` is the fetch time; the RFA URL's timestamp is the publication time.
+        (
+            "<!--NaN-->",
+            "2023-10-28T18:35:06.220Z",
+            "https://www.rfa.org/mandarin/Xinwen/6-10282023125450.html",
+            "2023-10-28T12:54:50-04:00",
+            "datetime",
+        ),
+        ("<!--NaN-->", "2023-10-28T18:35:06.220Z", "https://example.org/a", None, "unknown"),
+        (
+            "<!--1600000000000-->",
+            "2023-10-28",
+            "https://example.org/a",
+            "2020-09-13T12:26:40+00:00",
+            "datetime",
+        ),
+        # An unreadable `date:` without a comment: what the URL or the page says, as before.
+        ("", "yesterday", "https://example.org/2020/09/05/a", "2020-09-05T00:00:00+00:00", "date"),
+    ],
+)
+def test_which_time_a_post_carries(
+    comment: str, date: str, url: str, published: str | None, precision: str
+) -> None:
+    (doc,) = parse(POST.format(comment=comment, date=date, url=url).encode()).documents
+    assert (doc.published_at.isoformat() if doc.published_at else None) == published
+    assert doc.published_precision == precision

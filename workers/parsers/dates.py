@@ -198,3 +198,27 @@ def url_date(url: str) -> Stamp | None:
             if day:
                 return Stamp(utc_midnight(day), "date")
     return None
+
+
+# A site's own timestamp as Jekyll front matter writes it: "2014-07-16T05:11:51+02:00",
+# "2019-04-20T14:47:48Z", "2020-09-05 10:00:00 +0100", or only the day "2020-09-05".
+SITE_TIMESTAMP = re.compile(
+    r"(?P<day>\d{4}-\d{2}-\d{2})"
+    r"(?:[Tt ]+(?P<clock>\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)\s*(?P<zone>[Zz]|[+-]\d{2}(?::?\d{2})?)?)?"
+)
+
+
+def site_timestamp(value: str) -> Stamp | None:
+    """A timestamp with the offset the site wrote (UTC when it wrote none); only a day is a date."""
+    match = SITE_TIMESTAMP.fullmatch(value.strip())
+    if not match:
+        return None
+    if not match["clock"]:
+        day = make_date(*match["day"].split("-"))
+        return Stamp(utc_midnight(day), "date") if day else None
+    zone = (match["zone"] or "").upper().replace("Z", "+00:00")
+    if zone and ":" not in zone:
+        zone = f"{zone[:3]}:{zone[3:] or '00'}"
+    clock = match["clock"].replace(",", ".")
+    hours, rest = clock.split(":", 1)
+    return parse_iso(f"{match['day']}T{int(hours):02d}:{rest}{zone}")

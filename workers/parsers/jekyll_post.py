@@ -10,7 +10,7 @@ import yaml
 
 from workers.document import Document
 from workers.errors import ParseError
-from workers.parsers.dates import Stamp, from_epoch_ms, host_in, url_date, url_datetime
+from workers.parsers.dates import Stamp, from_epoch_ms, host_in, site_timestamp, url_date, url_datetime
 from workers.parsers.html_text import HtmlText, article_text
 
 NAME = "jekyll-post"
@@ -20,6 +20,9 @@ FRONT_MATTER_KEY = re.compile(r"^(?:title|from):", re.MULTILINE)
 DETECT_CHARS = 4000
 # The mirror's publication time in epoch milliseconds, or NaN when the feed gave none.
 EPOCH_COMMENT = re.compile(r"\s*<!--\s*(?P<value>-?\d+|NaN)\s*-->[ \t]*(?:\r?\n)?")
+NAN = "NaN"
+# `date:` as written (the YAML loader would turn it into a datetime and lose "+0100" forms).
+DATE_KEY = re.compile(r"^date:[ \t]*(?P<quote>['\"]?)(?P<value>[^'\"\r\n]*)(?P=quote)[ \t]*$", re.MULTILINE)
 # The mirror's "[title](url)" line over "------"; a title may run over a few lines.
 LINK_HEADER = re.compile(r"\s*\[[^\n]*(?:\n[^\n]*){0,3}?\]\([^\n]*\)[ \t]*\r?\n-{3,}[ \t]*(?:\r?\n|\Z)")
 DIV_OPEN = re.compile(r"<div\b", re.IGNORECASE)
@@ -56,7 +59,7 @@ def source_of(url: str) -> str:
 
 
 def front_matter(text: str) -> tuple[dict[str, Any], str]:
-    """The parsed front matter and the rest of the file."""
+    """The parsed front matter (`date:` as written, a string) and the rest of the file."""
     text = text.lstrip("\ufeff")
     if not text.startswith("---"):
         raise ParseError("no YAML front matter at the top", NAME)
@@ -69,19 +72,18 @@ def front_matter(text: str) -> tuple[dict[str, Any], str]:
         raise ParseError(f"front matter is not valid YAML: {error}", NAME) from error
     if not isinstance(meta, dict):
         raise ParseError("front matter is not a mapping", NAME)
+    written = DATE_KEY.search(match["yaml"])
+    meta["date"] = written["value"] if written else None
     return meta, text[match.end() :]
 
 
-def epoch_and_html(rest: str) -> tuple[int | None, str]:
-    """The epoch milliseconds from the mirror's comment line (None if absent or NaN) and the HTML."""
-    epoch = None
+def comment_and_html(rest: str) -> tuple[str | None, str]:
+    """The mirror's time comment (epoch milliseconds or "NaN"; None when there is none) and the HTML."""
     comment = EPOCH_COMMENT.match(rest)
     if comment:
         rest = rest[comment.end() :]
-        if comment["value"] != "NaN":
-            epoch = int(comment["value"])
     header = LINK_HEADER.match(rest)
-    return epoch, rest[header.end() :] if header else rest
+    return comment["value"] if comment else None, rest[header.end() :] if header else rest
 
 
 def check_complete(html: str) -> None:
@@ -93,12 +95,17 @@ def check_complete(html: str) -> None:
         raise ParseError("truncated: an HTML <div> is never closed", NAME)
 
 
-def publication(epoch: int | None, url: str, in_html: Stamp | None) -> Stamp | None:
-    """The best publication time: mirror's epoch, URL timestamp, the page's own date, URL date."""
-    if epoch is not None:
-        return Stamp(from_epoch_ms(epoch), "datetime")
-    # Without an epoch the front matter `date:` is only when the mirror fetched the item.
-    return url_datetime(url) or in_html or url_date(url)
+def publication(comment: str | None, date: str | None, url: str, in_html: Stamp | None) -> Stamp | None:
+    """The publication time the post's generator recorded, or else what the URL or page says.
+
+    `<!--NNN-->` is the time in epoch milliseconds. Without any comment (other generators), `date:`
+    is the site's own publication time, with the site's offset. Only `<!--NaN-->` makes `date:`
+    the time the mirror fetched the item: then the URL's timestamp, the page's own date, the URL's day.
+    """
+    if comment is not None and comment != NAN:
+        return Stamp(from_epoch_ms(int(comment)), "datetime")
+    own = site_timestamp(date) if comment is None and date else None
+    return own or url_datetime(url) or in_html or url_date(url)
 
 
 def parse(text: str, url: str | None = None) -> tuple[Document, ...]:
@@ -112,10 +119,10 @@ def parse(text: str, url: str | None = None) -> tuple[Document, ...]:
     if not origin:
         raise ParseError("front matter has no from: URL", NAME)
     canonical = normalize_url(origin)
-    epoch, html = epoch_and_html(rest)
+    comment, html = comment_and_html(rest)
     check_complete(html)
     extracted = article_text(html, canonical, title)
-    stamp = publication(epoch, canonical, extracted.published)
+    stamp = publication(comment, meta["date"], canonical, extracted.published)
     return (article(canonical, title, extracted, stamp),)
 
 
