@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from crawler.scope import HostRule
 from workers.errors import DiplowatchError
 
 DEFAULT_FILE = Path(__file__).with_name("sources.yaml")
@@ -52,6 +53,8 @@ class Source(BaseModel):
     base_url: str
     # Fetch from this address instead (a mirror); pages keep their base_url names, so identity holds.
     fetch_from: str | None = None
+    # Further hosts the source's pages live on (`host`, `host:port` or `*.host`); see crawler/scope.py.
+    allowed_hosts: tuple[str, ...] = ()
     feeds: tuple[str, ...] = ()
     sitemaps: tuple[str, ...] = ()
     listings: tuple[str, ...] = ()
@@ -82,6 +85,14 @@ class Source(BaseModel):
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
             raise ValueError(f"must be an http(s) URL like https://www.example.org, not {value!r}")
         return value.rstrip("/")
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        """Host names (optionally with a port, or `*.` for subdomains)."""
+        for host in value:
+            HostRule.parse(host)
+        return value
 
     @field_validator("sitemap_follow", "allow")
     @classmethod

@@ -25,6 +25,10 @@ PARSED = PREFIX + "parsed"  # article pages that parsed (degraded or not)
 DOCUMENTS = PREFIX + "documents/"  # + outcome status, for documents of article pages
 DISCOVERY = PREFIX + "discovery/"  # + outcome status, for discovery pages (feeds, listings…)
 STORE_ERRORS = PREFIX + "store_errors"
+REFUSED = PREFIX + "refused"  # URLs outside the source's scope, never fetched (crawler/scope.py)
+REFUSED_EXAMPLES = PREFIX + "refused_examples"
+BAD_LINKS = PREFIX + "bad_links"  # malformed URLs in discovery responses, dropped
+TOO_LARGE = PREFIX + "too_large"  # responses cut off at the size limit (a failure each)
 MAX_EXAMPLES = 10
 # Scrapy's own counters.
 REQUESTS = "downloader/request_count"
@@ -54,6 +58,10 @@ def crawl_counts(values: dict[str, Any]) -> Counts:
         "degraded": int(values.get(DEGRADED, 0)),
         "unparsed": int(values.get(UNPARSED, 0)),
         "store_errors": int(values.get(STORE_ERRORS, 0)),
+        "refused": int(values.get(REFUSED, 0)),
+        "bad_links": int(values.get(BAD_LINKS, 0)),
+        "too_large": int(values.get(TOO_LARGE, 0)),
+        "refused_examples": list(values.get(REFUSED_EXAMPLES, [])),
         "retries": int(values.get("retry/count", 0)),
         "robots_forbidden": int(values.get("robotstxt/forbidden", 0)),
         "failure_examples": list(values.get(FAILURE_EXAMPLES, [])),
@@ -75,13 +83,34 @@ def crawl_counts(values: dict[str, Any]) -> Counts:
 def attention(values: dict[str, Any]) -> str | None:
     """Why the source needs a person's attention after this crawl, or None when its pages parsed well.
 
-    Returns "" when the crawl parsed nothing (so it says nothing either way).
+    Returns "" when the crawl parsed nothing and hit no limit (so it says nothing either way).
     """
-    degraded, unparsed, parsed = (int(values.get(k, 0)) for k in (DEGRADED, UNPARSED, PARSED))
+    problems = [problem for problem in limit_problems(values) + parse_problems(values) if problem]
+    if problems:
+        return "; ".join(problems)
+    return None if int(values.get(PARSED, 0)) else ""
+
+
+def limit_problems(values: dict[str, Any]) -> list[str]:
+    """Responses cut off at the size limit, and URLs refused as outside the source's scope."""
+    too_large, refused = int(values.get(TOO_LARGE, 0)), int(values.get(REFUSED, 0))
+    problems = []
+    if too_large:
+        examples = "; ".join(e for e in values.get(FAILURE_EXAMPLES, []) if "too large" in e)
+        problems.append(f"{too_large} response(s) cut off at the size limit: {examples}")
+    if refused:
+        examples = "; ".join(values.get(REFUSED_EXAMPLES, [])[:3])
+        problems.append(f"{refused} URL(s) refused as outside the source's hosts: {examples}")
+    return problems
+
+
+def parse_problems(values: dict[str, Any]) -> list[str]:
+    """Pages that parsed degraded (selectors matched nothing), else pages that failed to parse."""
+    degraded, unparsed = (int(values.get(k, 0)) for k in (DEGRADED, UNPARSED))
     if degraded:
         examples = "; ".join(values.get(DEGRADED_EXAMPLES, [])[:3])
-        return f"{degraded} page(s) parsed degraded (configured selectors matched nothing): {examples}"
+        return [f"{degraded} page(s) parsed degraded (configured selectors matched nothing): {examples}"]
     if unparsed:
         examples = "; ".join(values.get(UNPARSED_EXAMPLES, [])[:3])
-        return f"{unparsed} page(s) failed to parse: {examples}"
-    return None if parsed else ""
+        return [f"{unparsed} page(s) failed to parse: {examples}"]
+    return []

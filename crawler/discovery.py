@@ -5,15 +5,21 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin
 
 from lxml import etree
 from parsel import Selector
+
+from workers.parsers.links import absolute
 
 # Where a feed item says it was last changed (RSS has no standard element; Arc feeds use lastUpdated).
 FEED_MODIFIED = ("lastUpdated", "updated", "modified")
 FEED_ITEMS = ("item", "entry")
 XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, recover=True, huge_tree=True)
+
+
+def join(base_url: str, href: str) -> str:
+    """`href` made absolute; a malformed one is kept as it is, for the spider to drop and count."""
+    return absolute(href, base_url) or href.strip()
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +95,7 @@ def feed_entries(body: bytes, base_url: str) -> list[Entry]:
             continue
         link = item_link(item)
         if link:
-            entries.append(Entry(urljoin(base_url, link), child_text(item, FEED_MODIFIED)))
+            entries.append(Entry(join(base_url, link), child_text(item, FEED_MODIFIED)))
     return entries
 
 
@@ -106,7 +112,7 @@ def sitemap_entries(body: bytes, base_url: str) -> Sitemap:
             continue
         loc = child_text(element, ("loc",))
         if loc:
-            found.append(Entry(urljoin(base_url, loc), child_text(element, ("lastmod",))))
+            found.append(Entry(join(base_url, loc), child_text(element, ("lastmod",))))
     return Sitemap(tuple(found), ()) if kind == "sitemapindex" else Sitemap((), tuple(found))
 
 
@@ -123,7 +129,7 @@ def wp_posts(body: bytes, base_url: str) -> list[WpPost]:
         if isinstance(item, dict) and isinstance(item.get("link"), str):
             posts.append(
                 WpPost(
-                    urljoin(base_url, item["link"]),
+                    join(base_url, item["link"]),
                     _text(item.get("date")),
                     _text(item.get("modified")),
                     _text(item.get("modified_gmt")),
@@ -143,7 +149,7 @@ def listing_links(text: str, base_url: str, links: str) -> list[str]:
     for element in Selector(text=text).css(links):
         href = element.attrib.get("href") or element.css("a::attr(href)").get()
         if href and not href.startswith(("javascript:", "mailto:", "#")):
-            found.setdefault(urljoin(base_url, href.strip()), None)
+            found.setdefault(join(base_url, href), None)
     return list(found)
 
 

@@ -9,10 +9,13 @@ from typing import Any
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import get_retry_request
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
 from crawler import counts
 from crawler.plan import Plan
+from crawler.scope import Scope
+from workers.parsers.links import absolute
 
 ROBOTS_PATH = "/robots.txt"
 MIN_BACKOFF = 0.5  # the first wait after a refusal, when the configured delay is shorter
@@ -28,6 +31,52 @@ def spider_plan(crawler: Crawler) -> tuple[Any, Plan | None]:
 def is_robots(request: Request) -> bool:
     """Whether the request is Scrapy's own robots.txt fetch."""
     return bool(request.meta.get("dont_obey_robotstxt")) and request.url.endswith(ROBOTS_PATH)
+
+
+class OutOfScope(IgnoreRequest):
+    """A request for a URL the source may not fetch (another host, an internal address, not http)."""
+
+
+class ScopeMiddleware:
+    """Refuses, before anything is sent (robots.txt included), every request outside the source's scope.
+
+    It sits before the robots.txt middleware, and redirects come back through it as new requests,
+    so a 302 to an internal address is refused like a feed entry pointing there.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.scope: Scope | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ScopeMiddleware:
+        """Scrapy's constructor."""
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        """Let the request through, or count it and refuse it."""
+        self.check(request.url)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        """A redirect Scrapy would not follow (to file:, say) is refused too, rather than failed."""
+        location = _header(response, b"Location")
+        if 300 <= response.status < 400 and location:
+            self.check(absolute(location, request.url) or location)
+        return response
+
+    def check(self, url: str) -> None:
+        """Raise OutOfScope (counted, with an example) when the source may not fetch `url`."""
+        _, plan = spider_plan(self.crawler)
+        if plan is None:
+            return
+        if self.scope is None:
+            self.scope = Scope.of(plan.source.base_url, plan.rebase.fetch_base, plan.source.allowed_hosts)
+        reason = self.scope.refusal(url)
+        if reason is None:
+            return
+        self.crawler.stats.inc_value(counts.REFUSED)
+        counts.note(self.crawler.stats, counts.REFUSED_EXAMPLES, f"{url[:300]}: {reason}")
+        raise OutOfScope(f"refused {url[:300]}: {reason}")
 
 
 class ConditionalGetMiddleware:

@@ -23,7 +23,8 @@ from store import crawls, db
 from workers.errors import FetchError
 from workers.ingest import Thresholds
 
-DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
+# Only these schemes are ever downloaded (file://, data:, ftp:// and s3:// have no handler at all).
+NO_HANDLER: dict[str, None] = {"file": None, "data": None, "ftp": None, "s3": None}
 CONCURRENT_ITEMS = 4
 # Scrapy retries these itself (a few times, at once); refusals the source names are backed off instead.
 SERVER_ERRORS = (500, 502, 503, 504, 522, 524, 408, 429)
@@ -51,6 +52,7 @@ class Options:
     thresholds: Thresholds = field(default_factory=Thresholds)
     log_level: str = "WARNING"
     handoff: str = DEFAULT  # how stored pages reach ingest: one of crawler.handoff.HANDOFFS
+    max_page_bytes: int = 20_000_000  # a response's body (decompressed) is cut off and failed beyond it
 
     def __post_init__(self) -> None:
         if self.handoff not in HANDOFFS:
@@ -79,7 +81,9 @@ def scrapy_settings(source: Source, options: Options, base_url: str | None) -> d
         # Scrapy starts this many tasks for every callback's output; ours yield one item and a few requests.
         "CONCURRENT_ITEMS": CONCURRENT_ITEMS,
         "DOWNLOAD_TIMEOUT": source.timeout,
-        "DOWNLOAD_MAXSIZE": DOWNLOAD_MAXSIZE,
+        "DOWNLOAD_MAXSIZE": options.max_page_bytes,
+        "DOWNLOAD_WARNSIZE": options.max_page_bytes // 2,
+        "DOWNLOAD_HANDLERS": NO_HANDLER,
         "RETRY_TIMES": 2,
         "RETRY_HTTP_CODES": [code for code in SERVER_ERRORS if code not in source.rate_limit_statuses],
         "COOKIES_ENABLED": False,
@@ -94,6 +98,7 @@ def scrapy_settings(source: Source, options: Options, base_url: str | None) -> d
             **headers,
         },
         "DOWNLOADER_MIDDLEWARES": {
+            "crawler.middlewares.ScopeMiddleware": 40,  # before robots.txt: refused hosts get no request
             "crawler.middlewares.BackoffMiddleware": 560,
             "crawler.middlewares.ConditionalGetMiddleware": 595,
         },

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import click
 
@@ -27,6 +28,7 @@ def crawl_summary(view: crawls.CrawlView) -> list[str]:
         f"requests: {counts.requests} ({counts.not_modified} not modified (304), "
         f"{details.get('rate_limited', 0)} refused and retried); {counts.failures} failures; "
         f"{counts.skipped} pages not requested (listed unchanged)",
+        limits_line(details),
         f"received {counts.body_bytes:,} body bytes; stored {counts.stored} raw pages "
         f"({counts.stored - discovery} article pages, {discovery} feeds, sitemaps, API lists, listings)",
     ]
@@ -36,7 +38,17 @@ def crawl_summary(view: crawls.CrawlView) -> list[str]:
     examples = [*details.get("degraded_examples", []), *details.get("unparsed_examples", [])]
     lines += [f"  {example}" for example in examples]
     lines += [f"  failed: {example}" for example in details.get("failure_examples", [])]
+    lines += [f"  refused: {example}" for example in details.get("refused_examples", [])]
     return lines
+
+
+def limits_line(details: dict[str, Any]) -> str:
+    """What a crawl refused or cut off: off-site or internal URLs, malformed links, oversized responses."""
+    refused, bad, large = (details.get(key, 0) for key in ("refused", "bad_links", "too_large"))
+    return (
+        f"limits: {refused} URLs refused (not the source's hosts, or internal), "
+        f"{bad} malformed links dropped, {large} responses over the size limit"
+    )
 
 
 def crawl_lines(latest: list[crawls.CrawlView], flagged: list[crawls.Attention]) -> list[str]:
@@ -49,7 +61,7 @@ def crawl_lines(latest: list[crawls.CrawlView], flagged: list[crawls.Attention])
         lines.append(
             f"  {view.source:<24} last {when} ({view.finish_reason or 'unfinished'}): "
             f"{counts.requests} requests, {counts.not_modified} not modified, {new} new, {changed} changed, "
-            f"{counts.failures} failures"
+            f"{counts.failures} failures, {counts.details.get('refused', 0)} URLs refused"
         )
     lines.append(f"sources needing attention: {len(flagged)}")
     for item in flagged:
@@ -79,6 +91,7 @@ def crawl(database_url: str | None, source: str, base_url: str | None) -> None:
         sources_file=settings.sources_file,
         thresholds=Thresholds(settings.duplicate_similarity, settings.excerpt_containment),
         log_level="INFO" if logging.getLogger().isEnabledFor(logging.INFO) else "WARNING",
+        max_page_bytes=settings.max_page_bytes,
     )
     try:
         crawled = run_crawl(source, options, base_url)

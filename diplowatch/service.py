@@ -67,6 +67,7 @@ def crawl_function(
             sources_file=settings.sources_file,
             thresholds=thresholds(settings),
             handoff="later",
+            max_page_bytes=settings.max_page_bytes,
         )
         crawl_in_subprocess(source, options, base_url)
         return waiting_pages(factory, source)

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     alert_claim_timeout_seconds: float = 600.0
     # Daily digests cover calendar days in this zone; hourly digests cover clock hours.
     digest_timezone: str = "UTC"
+    # The largest page or seed file accepted, in bytes (a crawled body after decompression); a larger
+    # one is cut off and recorded as a failure with its reason, and its source is flagged.
+    max_page_bytes: int = 20_000_000
     # Near-duplicate thresholds, tuned on the seeds and the corpus (see docs/architecture.md).
     duplicate_similarity: float = 0.8
     excerpt_containment: float = 0.8

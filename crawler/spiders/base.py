@@ -14,16 +14,19 @@ from typing import Any, ClassVar
 import scrapy
 from scrapy import signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DontCloseSpider, IgnoreRequest
+from scrapy.exceptions import DontCloseSpider, DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 
 from crawler import counts, discovery
 from crawler.items import Fetched, FetchFailed, Revalidated, Role
+from crawler.middlewares import OutOfScope
 from crawler.plan import Decision, Plan
 from crawler.urls import FETCHED_FROM
 from store.types import utcnow
+from workers.parsers.links import absolute
 
 Callback = Callable[[Response], Iterable[Any]]
 DISCOVERY_PRIORITY = 10  # discovery first: paging finds what to fetch before the pages are fetched
@@ -41,6 +44,17 @@ def requested_url(response: Response) -> str:
     """The URL asked for, before any redirect."""
     redirects = response.meta.get("redirect_urls")
     return str(redirects[0]) if redirects else response.url
+
+
+def too_large(error: BaseException) -> bool:
+    """Whether a failure is the size cut-off (DOWNLOAD_MAXSIZE): a body, or its decompression, too long.
+
+    Scrapy cancels a download whose Content-Length or received bytes pass the limit, and ignores a
+    response whose decompressed body would; both must be failures, not silence.
+    """
+    if isinstance(error, DownloadCancelledError | CancelledError):
+        return True
+    return isinstance(error, IgnoreRequest) and "DOWNLOAD_MAXSIZE" in str(error)
 
 
 def describe_failure(failure: Failure) -> str:
@@ -131,8 +145,18 @@ class SourceSpider(scrapy.Spider):
         return {**copy.deepcopy(self.cursor), "complete": True}
 
     # ---- requests ----------------------------------------------------------------------------
+    def well_formed(self, url: str) -> bool:
+        """Whether a URL a discovery response gave can be requested; a malformed one is counted, dropped."""
+        if absolute(url) is not None:
+            return True
+        self.crawler.stats.inc_value(counts.BAD_LINKS)
+        self.logger.info("dropped a malformed link: %r", url[:300])
+        return False
+
     def page(self, url: str, listed_modified: str | None = None) -> tuple[scrapy.Request | None, Decision]:
         """A request for an article page a discovery response lists, unless it is known unchanged."""
+        if not self.well_formed(url):
+            return None, Decision.SKIP
         key = self.rebase.canonical(url)
         if self._allow is not None and not self._allow.search(key):
             return None, Decision.SKIP
@@ -221,6 +245,8 @@ class SourceSpider(scrapy.Spider):
         yield self.stored(response, "discovery", "sitemap")
         sitemap = discovery.sitemap_entries(response.body, response.url)
         for child in sitemap.sitemaps:
+            if not self.well_formed(child.url):
+                continue
             key = self.rebase.canonical(child.url)
             if self._follow is not None and not self._follow.search(key):
                 continue
@@ -243,7 +269,7 @@ class SourceSpider(scrapy.Spider):
         ]
         fresh = yield from self.follow_entries(entries)
         following = discovery.next_page(response.text, response.url, self.source.listing_next)
-        if following is not None and self.keep_paging(fresh):
+        if following is not None and self.well_formed(following) and self.keep_paging(fresh):
             yield self.discovery_request(self.rebase.fetchable(following), self.parse_listing, "listing")
 
     def follow_entries(self, entries: Iterable[discovery.Entry]) -> Generator[scrapy.Request, None, bool]:
@@ -259,11 +285,18 @@ class SourceSpider(scrapy.Spider):
     def failed(self, failure: Failure) -> Iterator[Any]:
         """A request that failed for good: count it, and remember a page so a later crawl retries it."""
         request = failure.request  # type: ignore[attr-defined]
-        if isinstance(failure.value, IgnoreRequest) and not isinstance(failure.value, HttpError):
+        error, cut_off = failure.value, too_large(failure.value)
+        if isinstance(error, OutOfScope):
+            return  # never fetched: counted as refused by the scope middleware
+        if isinstance(error, IgnoreRequest) and not isinstance(error, HttpError) and not cut_off:
             return  # not a failure: robots.txt forbids it (Scrapy counts robotstxt/forbidden)
         if request.meta.get("optional") and isinstance(failure.value, HttpError):
             return  # a probe past the last page of a feed
         reason = describe_failure(failure)
+        if cut_off:
+            limit = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
+            reason = f"too large: over the {limit:,}-byte limit, cut off ({reason[:200]})"
+            self.crawler.stats.inc_value(counts.TOO_LARGE)
         key = self.rebase.canonical(request.url)
         self.crawler.stats.inc_value(counts.FAILURES)
         counts.note(self.crawler.stats, counts.FAILURE_EXAMPLES, f"{key}: {reason}")
