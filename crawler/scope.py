@@ -89,7 +89,11 @@ class Scope:
 
     @classmethod
     def of(
-        cls, base_url: str, fetch_base: str | None = None, allowed_hosts: Iterable[str] = (), resolver: Resolve = resolve
+        cls,
+        base_url: str,
+        fetch_base: str | None = None,
+        allowed_hosts: Iterable[str] = (),
+        resolver: Resolve = resolve,
     ) -> Scope:
         """The scope of a source: its base_url, where it fetches from, and its allowed_hosts."""
         configured = {o[1:] for url in (base_url, fetch_base) if url and (o := origin(url)) is not None}

@@ -16,6 +16,7 @@ class ParseError(DiplowatchError):
     retryable = False
 
     def __init__(self, reason: str, parser: str = "detect") -> None:
+        reason = reason.replace("\x00", "")  # reasons can quote the page; a store keeps no NUL
         super().__init__(reason)
         self.reason = reason
         self.parser = parser

@@ -46,7 +46,7 @@ def requested_url(response: Response) -> str:
     return str(redirects[0]) if redirects else response.url
 
 
-def too_large(error: BaseException) -> bool:
+def too_large(error: BaseException | None) -> bool:
     """Whether a failure is the size cut-off (DOWNLOAD_MAXSIZE): a body, or its decompression, too long.
 
     Scrapy cancels a download whose Content-Length or received bytes pass the limit, and ignores a

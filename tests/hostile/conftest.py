@@ -35,7 +35,7 @@ def internal() -> Iterator[HostileSite]:
 
 @pytest.fixture
 def crawl_hostile(runner: Runner, database_url: str, site: HostileSite, tmp_path: Path) -> CrawlHostile:
-    """`crawl_hostile(feeds=[...], **source_settings)`: crawl a feed source named after rfa.org from the site."""
+    """`crawl_hostile(**source_settings)`: crawl a feed source named after rfa.org, from the site."""
 
     def run(max_page_bytes: int = 20_000_000, **settings: Any) -> Crawled:
         source = {"spider": "feed", "base_url": REAL_BASE, "feeds": ["/feed.xml"], **settings}

@@ -27,7 +27,9 @@ def article(title: str, paragraphs: Iterable[str], extra: str = "", head: str = 
 def rss(links: Iterable[str]) -> bytes:
     """An RSS feed whose items link to `links` (as given: absolute, relative or malformed)."""
     items = "".join(f"<item><title>item</title><link>{escape(link)}</link></item>" for link in links)
-    return f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>{items}</channel></rss>'.encode()
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>{items}</channel></rss>'.encode()
+    )
 
 
 def gzip_bomb(size: int) -> bytes:

@@ -68,7 +68,9 @@ class _Handler(BaseHTTPRequestHandler):
         site.requests.append(self.path)
         reply = site.routes.get(self.path)
         if reply is None:
-            reply = Reply(body=ROBOTS) if self.path == "/robots.txt" else Reply(404, b"<h1>404 Not Found</h1>")
+            reply = (
+                Reply(body=ROBOTS) if self.path == "/robots.txt" else Reply(404, b"<h1>404 Not Found</h1>")
+            )
         self.send_response(reply.status)
         for name, value in reply.headers.items():
             self.send_header(name, value)

@@ -59,7 +59,10 @@ def test_hostile_feed_fetches_only_its_own_site(
 
 def test_scope_rules() -> None:
     scope = Scope.of(
-        "https://www.state.gov", "http://127.0.0.1:8001", ["2021-2025.state.gov", "*.rfa.org"], lambda host: []
+        "https://www.state.gov",
+        "http://127.0.0.1:8001",
+        ["2021-2025.state.gov", "*.rfa.org"],
+        lambda host: [],
     )
     assert scope.refusal("http://127.0.0.1:8001/a.html") is None  # the configured mirror itself
     assert scope.refusal("https://www.state.gov/x/") is None
@@ -77,7 +80,9 @@ def test_scope_rules() -> None:
 def test_internal_addresses_need_to_be_configured() -> None:
     answers = {"intranet.example.org": ["10.0.0.7"], "www.example.org": ["93.184.215.14"]}
     scope = Scope.of(
-        "https://www.example.org", None, ["intranet.example.org", "127.0.0.1", "[::1]", "169.254.169.254"],
+        "https://www.example.org",
+        None,
+        ["intranet.example.org", "127.0.0.1", "[::1]", "169.254.169.254"],
         lambda host: answers.get(host, []),
     )
     assert scope.refusal("https://www.example.org/") is None

@@ -18,10 +18,10 @@ content; anything else against the text formats.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import NamedTuple
+from dataclasses import dataclass, fields, replace
+from typing import Any, NamedTuple
 
-from workers.document import Document
+from workers.document import Comment, Document
 from workers.errors import ParseError
 from workers.parsers import (
     discovery,
@@ -38,6 +38,7 @@ from workers.parsers import (
 from workers.parsers.decode import check_not_empty_or_binary, decode_html, decode_utf8, sniff_utf8
 from workers.parsers.html_page import PageFormat, Selectors, decode_page, looks_like_markup
 from workers.parsers.state_text import state_gov_key_from_url
+from workers.parsers.text import storable
 
 __all__ = [
     "FORMATS",
@@ -137,6 +138,26 @@ def parse_page(name: str, text: str, url: str | None, selectors: Selectors | Non
     return Parsed(name, result.documents, result.degraded)
 
 
+def clean(value: Any) -> Any:
+    """A document field with its text made storable (strings, tuples of strings, comments)."""
+    if isinstance(value, str):
+        return storable(value)
+    if isinstance(value, tuple):
+        return tuple(clean(item) for item in value)
+    if isinstance(value, Comment):
+        return replace(value, author=storable(value.author), text=storable(value.text))
+    return value
+
+
+def cleaned(parsed: Parsed) -> Parsed:
+    """`parsed` with every document's text storable: the same text reaches SQLite and PostgreSQL."""
+    documents = tuple(
+        replace(document, **{f.name: clean(getattr(document, f.name)) for f in fields(document)})
+        for document in parsed.documents
+    )
+    return replace(parsed, documents=documents)
+
+
 def parse(
     data: bytes,
     url: str | None = None,
@@ -149,8 +170,21 @@ def parse(
 
     `url` is the page's canonical address (the real site's, even when fetched from a mirror),
     `content_type` its Content-Type header, and `selectors` maps field names ("title", "body",
-    "date"…) to CSS selectors replacing a page format's defaults.
+    "date"…) to CSS selectors replacing a page format's defaults. Text a store cannot keep (NUL) is
+    removed from every document.
     """
+    return cleaned(parse_bytes(data, url, fmt, content_type=content_type, selectors=selectors))
+
+
+def parse_bytes(
+    data: bytes,
+    url: str | None = None,
+    fmt: str | None = None,
+    *,
+    content_type: str | None = None,
+    selectors: Mapping[str, str] | None = None,
+) -> Parsed:
+    """The documents in `data` as the format's parser returns them (see `parse`)."""
     check_not_empty_or_binary(data, fmt or "detect")
     if fmt in PAGE_FORMATS:
         return parse_page(fmt, decode_page(data, content_type), url, selectors)

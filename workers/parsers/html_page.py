@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from types import MappingProxyType
 from typing import NamedTuple
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import lxml.html
 from cssselect import SelectorError
@@ -27,6 +27,7 @@ from workers.parsers.decode import (
     normalize_charset,
 )
 from workers.parsers.html_text import drop_chrome, text_lines
+from workers.parsers.links import absolute
 from workers.parsers.text import fold_spaces, paragraphs
 
 Selectors = Mapping[str, str]
@@ -178,8 +179,8 @@ def page_title(root: HtmlElement, suffix: re.Pattern[str] | None = None) -> str:
 
 def canonical_link(root: HtmlElement) -> str | None:
     """The page's <link rel="canonical"> address, if it has one."""
-    found = [str(href).strip() for href in CANONICAL_LINK(root)]
-    return next((href for href in found if href), None)
+    found = (absolute(str(href)) for href in CANONICAL_LINK(root))
+    return next((href for href in found if href), None)  # a malformed one is as good as none
 
 
 def is_error_page(root: HtmlElement) -> bool:
@@ -189,11 +190,13 @@ def is_error_page(root: HtmlElement) -> bool:
     return len(title) <= MAX_ERROR_TITLE_CHARS and ERROR_TITLE.search(title) is not None
 
 
-def on_site(href: str, canonical: str | None) -> str:
-    """A link of the page made absolute on the page's canonical site (mirrors and proxies folded back)."""
-    if not canonical:
-        return href
-    target, base = urlsplit(urljoin(canonical, href)), urlsplit(canonical)
+def on_site(href: str, canonical: str | None) -> str | None:
+    """A link of the page made absolute on the page's canonical site (mirrors and proxies folded back);
+    None when the href is malformed."""
+    joined = absolute(href, canonical)
+    if not canonical or joined is None:
+        return joined
+    target, base = urlsplit(joined), urlsplit(canonical)
     return urlunsplit((base.scheme, base.netloc, target.path, target.query, ""))
 
 

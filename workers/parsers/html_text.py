@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import urljoin
 
 import lxml.html
 from lxml import etree
 from lxml.html import HtmlElement
 
 from workers.parsers.dates import Stamp, parse_iso
+from workers.parsers.links import absolute
 from workers.parsers.text import fold_spaces
 
 
@@ -162,6 +162,7 @@ class HtmlText:
     related: tuple[str, ...] = ()
     credits: tuple[str, ...] = ()
     published: Stamp | None = None
+    dropped_links: int = 0  # related links whose href was malformed (dropped; the article is kept)
 
 
 def unique(items: Iterable[str]) -> tuple[str, ...]:
@@ -235,29 +236,31 @@ def is_link_only(item: HtmlElement) -> bool:
     return bool(links and text) and text == fold_spaces("".join(a.text_content() for a in links))
 
 
-def link_target(link: HtmlElement, base_url: str | None) -> str:
-    """The absolute URL a link points to, or its text when it has none."""
+def link_target(link: HtmlElement, base_url: str | None) -> str | None:
+    """The absolute URL a link points to, its text when it has none, None when its href is malformed."""
     href = (link.get("href") or "").strip()
     if not href:
         return element_text(link)
-    return urljoin(base_url, href) if base_url else href
+    return absolute(href, base_url)
 
 
-def take_related(root: HtmlElement, base_url: str | None) -> list[str]:
-    """Related-article links (lists of bare links, RFA's a.external-link), removed from the tree."""
-    related: list[str] = []
+def take_related(root: HtmlElement, base_url: str | None) -> tuple[list[str], int]:
+    """Related-article links (lists of bare links, RFA's a.external-link), removed from the tree,
+    and how many of them were dropped for a malformed href."""
+    targets: list[str | None] = []
     for listing in LINK_LISTS(root):
         items = [child for child in listing if child.tag == "li"]
         if items and all(is_link_only(item) for item in items):
-            related.extend(link_target(a, base_url) for item in items for a in item.iter("a"))
+            targets.extend(link_target(a, base_url) for item in items for a in item.iter("a"))
             listing.drop_tree()
     for link in EXTERNAL_LINKS(root):
         parent = link.getparent()
         # Only a link standing alone in its block is furniture; one inside a sentence is text.
         if parent is not None and element_text(parent) == element_text(link):
-            related.append(link_target(link, base_url))
+            targets.append(link_target(link, base_url))
             parent.drop_tree()
-    return related
+    related = [target for target in targets if target is not None]
+    return related, len(targets) - len(related)
 
 
 def take_feed_bylines(root: HtmlElement) -> list[str]:
@@ -368,7 +371,7 @@ def article_text(html: str, base_url: str | None = None, title: str | None = Non
     captions = [fold_spaces(str(value)) for value in DATA_CAPTIONS(root)]
     drop_chrome(root)
     captions += take_captions(root)
-    related = take_related(root, base_url)
+    related, dropped = take_related(root, base_url)
     credits = take_feed_bylines(root)
     body: list[str] = []
     for line in text_lines(root):
@@ -380,4 +383,4 @@ def article_text(html: str, base_url: str | None = None, title: str | None = Non
     # The page's own headline repeats the title (but a one-line post may be nothing else).
     while len(body) > 1 and title and body[0] == fold_spaces(title):
         body.pop(0)
-    return HtmlText(tuple(body), unique(captions), unique(related), unique(credits), published)
+    return HtmlText(tuple(body), unique(captions), unique(related), unique(credits), published, dropped)

@@ -12,6 +12,7 @@ from workers.document import Document
 from workers.errors import ParseError
 from workers.parsers.dates import Stamp, from_epoch_ms, host_in, site_timestamp, url_date, url_datetime
 from workers.parsers.html_text import HtmlText, article_text
+from workers.parsers.links import absolute
 
 NAME = "jekyll-post"
 
@@ -115,9 +116,15 @@ def parse(text: str, url: str | None = None) -> tuple[Document, ...]:
     title = " ".join(str(meta.get("title") or "").split())
     if not title:
         raise ParseError("front matter has no title", NAME)
-    origin = str(meta.get("from") or url or "").strip()
-    if not origin:
-        raise ParseError("front matter has no from: URL", NAME)
+    given = [str(value).strip() for value in (meta.get("from"), url) if value]
+    origin = next((found for value in given if (found := absolute(value))), None)
+    if origin is None:
+        raise ParseError(
+            f"front matter has no valid from: URL ({given[0][:200]!r})"
+            if given
+            else "front matter has no from: URL",
+            NAME,
+        )
     canonical = normalize_url(origin)
     comment, html = comment_and_html(rest)
     check_complete(html)

@@ -11,6 +11,8 @@ from collections.abc import Iterable
 INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 # Python's \s already covers U+00A0 (NBSP) and U+3000 (ideographic space).
 WHITESPACE_RUN = re.compile(r"\s+")
+# What no store keeps: NUL (PostgreSQL refuses it in text) and lone surrogates (not encodable as UTF-8).
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 # WordPress (sanitize_title_with_dashes) turns these into hyphens and deletes the rest.
@@ -37,6 +39,11 @@ LATIN_EXTRA = str.maketrans(
         "ð": "d",
     }
 )
+
+
+def storable(text: str) -> str:
+    """`text` without the characters a store cannot keep, so SQLite and PostgreSQL hold the same text."""
+    return UNSTORABLE.sub("", text)
 
 
 def fold_spaces(text: str) -> str:

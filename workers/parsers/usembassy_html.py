@@ -131,6 +131,6 @@ def parse(text: str, url: str | None, selectors: Selectors) -> PageResult:
         published_precision=stamp.precision if stamp else "unknown",
         speakers=embassy_listing.speakers_in(" ".join(lines), date_end),
         is_excerpt=False,
-        related=(on_site(twin, canonical),) if twin else (),
+        related=tuple(filter(None, [on_site(twin, canonical) if twin else None])),
     )
     return PageResult((document,), reason)

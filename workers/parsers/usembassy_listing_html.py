@@ -64,7 +64,8 @@ def entry_document(entry: HtmlElement, selectors: Selectors, page_url: str | Non
         return None
     link = select_first(entry, selectors["link"], NAME)
     href = (link.get("href") or "").strip() if link is not None else ""
-    return embassy_listing.excerpt_document([title, excerpt], on_site(href, page_url) if href else page_url)
+    target = (on_site(href, page_url) if href else None) or page_url  # a malformed href: as if none
+    return embassy_listing.excerpt_document([title, excerpt], target)
 
 
 def from_text(root: HtmlElement, page_url: str | None) -> tuple[Document, ...]:
