@@ -116,7 +116,11 @@ def _comments(session: Session, ids: list[int]) -> dict[int, list[dict[str, Any]
     query = select(Comment).where(Comment.document_id.in_(ids)).order_by(Comment.posted_at, Comment.id)
     for comment in session.scalars(query):
         found[comment.document_id].append(
-            {"author": comment.author, "posted_at": comment.posted_at, "text": comment.text}
+            {
+                "author": comment.author,
+                "posted_at": _local(comment.posted_at, comment.posted_offset_min),
+                "text": comment.text,
+            }
         )
     return found
 

@@ -133,6 +133,8 @@ class Comment(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     author: Mapped[str] = mapped_column(Text)
     posted_at: Mapped[datetime | None] = mapped_column()
+    # The offset the site gave (as documents.published_offset_min); posted_at itself is in UTC.
+    posted_offset_min: Mapped[int | None] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
     raw_page_id: Mapped[int] = mapped_column(ForeignKey("raw_pages.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

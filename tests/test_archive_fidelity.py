@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from diplowatch.cli import cli
 from store import archive
-from store.models import Document, Version
+from store.models import Comment, Document, Version
 from tests.conftest import SEEDS, corpus_dir
 
 TITLE_000 = "美国国务卿卢比奥与墨西哥外长胡安·拉蒙·德拉富恩特联合记者会"
@@ -104,3 +104,23 @@ def test_reparse_gives_a_mirror_post_the_sites_date(
     (fixed,) = exported(database_url).values()
     assert fixed["published_at"] == "2020-09-05T00:00:00+00:00" and fixed["published_precision"] == "date"
     assert fixed["version"] == 1
+
+
+def test_comment_times_keep_the_sites_offset(database_url: str, factory: sessionmaker[Session]) -> None:
+    invoke("seed", "--db", database_url, "--no-progress", str(SEEDS))
+    (thread,) = [record for record in exported(database_url).values() if record["comments"]]
+    times = [comment["posted_at"] for comment in thread["comments"]]
+    # The page's times are Washington's (wenxuecity_text.WENXUECITY_TZ): in April that is EDT.
+    assert len(times) == 13 and all(time.endswith("-04:00") for time in times)
+    assert times[0] == "2024-04-06T13:59:27-04:00" and times == sorted(times)
+    shown = invoke("show", "--db", database_url, str(thread["id"]))
+    assert all(f"[{time}]" in shown for time in times)
+
+    # Comments stored before their offset was kept are shown in UTC until `reparse` reads them again.
+    with factory.begin() as session:
+        session.execute(update(Comment).values(posted_offset_min=None))
+    (stale,) = [record for record in exported(database_url).values() if record["comments"]]
+    assert all(comment["posted_at"].endswith("+00:00") for comment in stale["comments"])
+    invoke("reparse", "--db", database_url)
+    (fixed,) = [record for record in exported(database_url).values() if record["comments"]]
+    assert [comment["posted_at"] for comment in fixed["comments"]] == times

@@ -433,20 +433,30 @@ def _add_comments(
     """Keep comments not seen before; returns the new ones."""
     if not comments:
         return ()
-    known = set(session.scalars(select(Comment.fingerprint).where(Comment.document_id == document_id)))
+    stored = select(Comment.fingerprint, Comment.id, Comment.posted_offset_min)
+    known = {
+        row[0]: (row[1], row[2]) for row in session.execute(stored.where(Comment.document_id == document_id))
+    }
     added: list[ParsedComment] = []
     for comment in comments:
         stamp = comment.posted_at.isoformat() if comment.posted_at else ""
         fingerprint = hashlib.sha256(f"{comment.author}\x00{stamp}\x00{comment.text}".encode()).hexdigest()
+        offset = offset_minutes(comment.posted_at)
         if fingerprint in known:
+            comment_id, stored_offset = known[fingerprint]
+            if comment_id and stored_offset != offset:  # stored before comments kept their offset
+                session.execute(
+                    update(Comment).where(Comment.id == comment_id).values(posted_offset_min=offset)
+                )
             continue
-        known.add(fingerprint)
+        known[fingerprint] = (0, offset)
         session.add(
             Comment(
                 document_id=document_id,
                 fingerprint=fingerprint,
                 author=comment.author,
                 posted_at=comment.posted_at,
+                posted_offset_min=offset,
                 text=comment.text,
                 raw_page_id=raw_id,
             )
