@@ -11,7 +11,14 @@ from typing import Any
 
 import click
 
-from diplowatch import alert_commands, archive_commands, crawl_commands, seed_commands, service_commands
+from diplowatch import (
+    alert_commands,
+    archive_commands,
+    crawl_commands,
+    seed_commands,
+    service_commands,
+    web_commands,
+)
 from store import redact
 from store.db import DatabaseError
 
@@ -52,7 +59,14 @@ def cli(verbose: bool) -> None:
     )
 
 
-for module in (seed_commands, archive_commands, crawl_commands, alert_commands, service_commands):
+for module in (
+    seed_commands,
+    archive_commands,
+    crawl_commands,
+    alert_commands,
+    service_commands,
+    web_commands,
+):
     for command in module.COMMANDS:
         cli.add_command(command)
 

@@ -38,7 +38,7 @@ from dramatiq.errors import QueueJoinTimeout, QueueNotFound
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from diplowatch import service
+from diplowatch import service, web_commands
 from diplowatch.settings import Settings
 from store import crawls, db
 from store.db import transaction
@@ -607,6 +607,9 @@ def run(options: Options, out: TextIO) -> Tally:
         settings = demo_settings(folder, smtp_port)
         engine, broker = service.build(settings, "memory://")
         stack.callback(engine.dispose)
+        reading = web_commands.start_beside(settings)  # the archive, readable while it fills
+        if reading is not None:
+            stack.callback(reading.stop)
         publisher = Publisher(mirror, console, options.publish_every, options.interval + 15)
 
         def alerts_on() -> None:

@@ -4,46 +4,17 @@ from __future__ import annotations
 
 import json
 import textwrap
-from datetime import datetime
 from typing import Any
 
+from store import records
 from store.archive import DocumentView
 
-
-def _iso(moment: datetime | None) -> str | None:
-    """ISO 8601 with its offset, or None."""
-    return moment.isoformat() if moment else None
+_iso = records.iso
 
 
 def to_json(view: DocumentView) -> dict[str, Any]:
     """The export record of one document (its latest version); the schema is in the README."""
-    return {
-        "id": view.id,
-        "key": view.key,
-        "source": view.source,
-        "kind": view.kind,
-        "url": view.url,
-        "title": view.title,
-        "title_en": view.title_en,
-        "published_at": _iso(view.published_at),
-        "published_precision": view.published_precision,
-        "speakers": view.speakers,
-        "location": view.location,
-        "body": view.body,
-        "is_excerpt": view.is_excerpt,
-        "comments": [
-            {"author": c["author"], "posted_at": _iso(c["posted_at"]), "text": c["text"]}
-            for c in view.comments
-        ],
-        "content_sha256": view.content_sha256,
-        "duplicate_of": view.duplicate_of,
-        "excerpt_of": view.excerpt_of,
-        "version": view.version,
-        "captions": view.extras.get("captions", []),
-        "related": view.extras.get("related", []),
-        "credits": view.extras.get("credits", []),
-        "turns": [{"speaker": turn["speaker"], "text": turn["text"]} for turn in view.turns],
-    }
+    return records.record(view)
 
 
 def to_jsonl(view: DocumentView) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from diplowatch import service
+from diplowatch import service, web_commands
 from diplowatch.demo import demo
 from diplowatch.options import broker_option, db_option
 from diplowatch.settings import load
@@ -15,9 +15,17 @@ from workers import actors
 @click.command()
 @db_option
 @click.option("--threads", default=4, show_default=True, help="Worker threads.")
-def run(database_url: str | None, threads: int) -> None:
-    """Run everything in this process: scheduler, crawls, workers (SQLite and no server by default)."""
-    service.run_embedded(load(database_url=database_url), threads)
+@click.option("--no-web", is_flag=True, help="Do not serve the web interface (DIPLOWATCH_WEB_HOST/PORT).")
+def run(database_url: str | None, threads: int, no_web: bool) -> None:
+    """Run everything in this process: scheduler, crawls, workers, the web interface (SQLite by default)."""
+    settings = load(database_url=database_url)
+    db.open_engine(settings.database_url).dispose()  # migrated before the web side opens it read-only
+    web = None if no_web else web_commands.start_beside(settings)
+    try:
+        service.run_embedded(settings, threads)
+    finally:
+        if web is not None:
+            web.stop()
 
 
 @click.command()

@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     # Near-duplicate thresholds, tuned on the seeds and the corpus (see docs/architecture.md).
     duplicate_similarity: float = 0.8
     excerpt_containment: float = 0.8
+    # The web interface (web/): where it listens; any address but loopback requires the token.
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
+    web_token: SecretStr | None = None
 
 
 def load(**overrides: object) -> Settings:

@@ -19,11 +19,12 @@ from importlib import resources
 
 import xxhash
 
+from store.diff import normalize  # the diff and the hash agree on what whitespace is
+
 SHINGLE = 5  # characters; long enough that statements on the same topic share few shingles
 SKETCH_SIZE = 64
 MIN_SHARED = 4  # fewer comparable values than this says nothing about containment
 
-_SPACES = re.compile(r"[ \t\u00a0\u3000\u2000-\u200b\u202f\u205f\ufeff]+")
 _NOT_WORD = re.compile(r"[\W_]+")
 _SIGN = 1 << 63  # shift unsigned 64-bit hashes into BIGINT range, order kept
 
@@ -35,12 +36,6 @@ class Similarity:
     resemblance: float
     a_in_b: float
     b_in_a: float
-
-
-def normalize(text: str) -> str:
-    """Whitespace-folded text: the form whose hash decides 'exactly the same'."""
-    lines = (_SPACES.sub(" ", line).strip() for line in unicodedata.normalize("NFC", text).splitlines())
-    return "\n".join(line for line in lines if line)
 
 
 def content_hash(text: str) -> str:

@@ -18,10 +18,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from store import outbox
+from store import diff, outbox
 from store.types import utcnow
 from workers import dedup
-from workers.alerts import diff
 from workers.alerts.change import Change
 from workers.alerts.digest import digest_due
 from workers.alerts.subscriptions import Subscription, active, matches

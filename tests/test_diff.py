@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workers.alerts.diff import diff, is_real_edit, sentences
+from store.diff import diff, is_real_edit, sentences
 
 
 def test_chinese_sentences_end_at_full_width_marks_and_line_breaks() -> None:
@@ -55,3 +55,36 @@ def test_a_long_rewrite_is_cut_with_a_count() -> None:
     result = diff(old, new, limit=50)
     assert len(result.lines) == 50 and result.omitted == 550
     assert (result.removed, result.added) == (300, 300)
+
+
+def test_compare_marks_single_chinese_characters_and_whole_english_words() -> None:
+    from store.diff import compare
+
+    chinese = compare("我们坚决反对。\n第二段。", "我们强烈反对。\n第二段。")
+    assert [(p.op, p.text) for p in chinese.rows[0].pieces] == [
+        ("=", "我们"),
+        ("-", "坚决"),
+        ("+", "强烈"),
+        ("=", "反对。"),
+    ]
+    assert not chinese.rows[1].changed
+    assert (chinese.added_chars, chinese.removed_chars) == (2, 2)
+    english = compare("We urge restraint today.", "We urged restraint today.")
+    assert [(p.op, p.text) for p in english.rows[0].pieces] == [
+        ("=", "We "),
+        ("-", "urge"),
+        ("+", "urged"),
+        ("=", " restraint today."),
+    ]
+
+
+def test_compare_sides_and_unrelated_paragraphs() -> None:
+    from store.diff import Gap, compare
+
+    result = compare("甲。\n乙。\n丙。\n丁。\n戊。", "甲。\n乙。\n丙。\n丁。\n完全不同的一段话")
+    last = result.rows[-2:]
+    assert [p.op for row in last for p in row.pieces] == ["-", "+"]  # not alike: removed, then added
+    assert "".join(p.text for p in last[0].old) == "戊。" and last[0].new == ()
+    compact = result.compact(context=1)
+    assert isinstance(compact[0], Gap) and compact[0].paragraphs == 3
+    assert compare("同样的文字", "同样的文字 ").changed is False
