@@ -14,10 +14,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from store import raw
+from store import anchors, raw
 from store.db import transaction
 from store.models import Comment, Document, DocumentLink, ParseFailure, SketchAnchor, Source, Version
 from store.types import utcnow
@@ -80,17 +80,6 @@ SAME_TEXT = (
     .where(DOCUMENTS.c.content_sha256 == bindparam("hash"), DOCUMENTS.c.id != bindparam("id"))
     .order_by(DOCUMENTS.c.id)
     .limit(1)
-)
-_SHARED = func.count().label("shared")
-SHARING_ANCHORS = (
-    select(ANCHORS.c.document_id, _SHARED)
-    .where(ANCHORS.c.value.in_(bindparam("values", expanding=True)))
-    .group_by(ANCHORS.c.document_id)
-    # Containment of 0.8 over at least MIN_SHARED comparable values needs that many shared ones:
-    # fewer can decide nothing, so such candidates are not even fetched.
-    .having(_SHARED >= dedup.MIN_SHARED)
-    .order_by(_SHARED.desc())
-    .limit(CANDIDATES)
 )
 ANCHORS_OF = (
     select(ANCHORS.c.document_id, ANCHORS.c.value, DOCUMENTS.c.is_excerpt)
@@ -513,7 +502,9 @@ def _similar(session: Session, values: tuple[int, ...]) -> list[tuple[Candidate,
     if not values:
         return []
     connection = session.connection()
-    rows = connection.execute(SHARING_ANCHORS, {"values": list(values)}).all()
+    # Containment of 0.8 over at least MIN_SHARED comparable values needs that many shared ones:
+    # fewer can decide nothing, so such candidates are not even fetched.
+    rows = anchors.similar_candidates(connection, values, dedup.MIN_SHARED, CANDIDATES)
     if not rows:
         return []
     # A document's anchors are exactly its current sketch, so one query brings every candidate's.

@@ -1,0 +1,76 @@
+"""Sketch anchors: the index ingest asks "which originals share sketch values with this text?".
+
+Bottom-k sketches keep whatever shingles hash smallest, and some of those are common fragments
+(`tiona`, `story`, `media`): such a value sits in the sketches of thousands of originals, and
+reading all of its rows made a lookup cost grow with the archive. A value found in more than
+`COMMON_VALUE_DOCUMENTS` originals is a common fragment, not evidence of a shared statement, so a
+lookup reads at most that many rows (plus one, to notice) per value and ignores values past it.
+A real copy shares dozens of values with its original, almost all of them rare, so ignoring the
+few common ones changes no decision; the comparison itself still uses the whole sketches.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Connection, Select, Table, bindparam, select, text, union_all
+
+from store.models import SketchAnchor
+
+ANCHORS: Table = SketchAnchor.__table__  # type: ignore[assignment]
+COMMON_VALUE_DOCUMENTS = 100
+
+
+# PostgreSQL: one index probe per value, each stopped after cap + 1 rows, in a single plan.
+_POSTINGS_PG = text(
+    "SELECT v.value, a.document_id FROM unnest(CAST(:values AS bigint[])) AS v(value)"
+    " CROSS JOIN LATERAL (SELECT document_id FROM sketch_anchors s WHERE s.value = v.value LIMIT :take) a"
+)
+
+
+@cache
+def _postings(count: int, cap: int) -> Select[Any]:
+    """One statement reading at most `cap + 1` rows for each of `count` values."""
+    parts = [
+        select(ANCHORS.c.value, ANCHORS.c.document_id)
+        .where(ANCHORS.c.value == bindparam(f"v{i}"))
+        .limit(cap + 1)
+        .subquery()  # SQLite takes LIMIT inside a compound select only in a subquery
+        for i in range(count)
+    ]
+    return select(union_all(*(select(part) for part in parts)).subquery())
+
+
+def postings(
+    connection: Connection, values: Sequence[int], cap: int = COMMON_VALUE_DOCUMENTS
+) -> list[tuple[int, int]]:
+    """(value, document id) rows for the given values, at most `cap + 1` per value."""
+    if not values:
+        return []
+    if connection.dialect.name == "postgresql":
+        found = connection.execute(_POSTINGS_PG, {"values": list(values), "take": cap + 1})
+        return [(row[0], row[1]) for row in found]
+    statement = _postings(len(values), cap)
+    rows = connection.execute(statement, {f"v{i}": v for i, v in enumerate(values)})
+    return [(row[0], row[1]) for row in rows]
+
+
+def sharing(
+    rows: Sequence[tuple[int, int]], min_shared: int, limit: int, cap: int = COMMON_VALUE_DOCUMENTS
+) -> list[tuple[int, int]]:
+    """(document id, shared values) of the documents sharing at least `min_shared` rare values,
+    most shared first (ties by id, so the choice is stable)."""
+    per_value = Counter(value for value, _ in rows)
+    shared = Counter(document_id for value, document_id in rows if per_value[value] <= cap)
+    found = [(document_id, n) for document_id, n in shared.items() if n >= min_shared]
+    return sorted(found, key=lambda pair: (-pair[1], pair[0]))[:limit]
+
+
+def similar_candidates(
+    connection: Connection, values: Sequence[int], min_shared: int, limit: int
+) -> list[tuple[int, int]]:
+    """Originals sharing enough rare sketch values with `values`: bounded work at any archive size."""
+    return sharing(postings(connection, sorted(set(values))), min_shared, limit)
