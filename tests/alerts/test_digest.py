@@ -171,16 +171,22 @@ def test_an_event_committed_after_its_window_was_sent_goes_into_the_next_window(
         {"name": "other", "channel": "other@example.org", "mode": "hourly"},
     )
     with transaction(factory) as session:
-        record_change(session, new_change(session, add_document(session, "八点半", "八点半的声明。")), now=at(8, 30))
+        record_change(
+            session, new_change(session, add_document(session, "八点半", "八点半的声明。")), now=at(8, 30)
+        )
     with transaction(factory) as session:
         assert len(digest_due(session, at(9, 5))) == 2  # the 08:00 window, for both subscriptions
     # An ingest whose transaction began at 08:59 commits now: its event belongs to a window already sent.
     with transaction(factory) as session:
-        record_change(session, new_change(session, add_document(session, "迟到", "迟到的声明。")), now=at(8, 59))
+        record_change(
+            session, new_change(session, add_document(session, "迟到", "迟到的声明。")), now=at(8, 59)
+        )
     with transaction(factory) as session:
         assert digest_due(session, at(9, 10)) == []  # the next window (09:00) has not ended yet
     with transaction(factory) as session:
-        record_change(session, new_change(session, add_document(session, "九点半", "九点半的声明。")), now=at(9, 30))
+        record_change(
+            session, new_change(session, add_document(session, "九点半", "九点半的声明。")), now=at(9, 30)
+        )
     with transaction(factory) as session:
         made = digest_due(session, at(10, 5))
     assert len(made) == 2  # neither subscription's digests are blocked by the late event
@@ -193,13 +199,19 @@ def test_an_event_committed_after_its_window_was_sent_goes_into_the_next_window(
 def test_a_late_event_after_empty_windows_gets_the_first_window_without_a_digest(
     factory: sessionmaker[Session],
 ) -> None:
-    [subscription] = subscribe(factory, {"name": "late", "channel": "late@example.org", "mode": "hourly"}).values()
+    [subscription] = subscribe(
+        factory, {"name": "late", "channel": "late@example.org", "mode": "hourly"}
+    ).values()
     with transaction(factory) as session:
-        record_change(session, new_change(session, add_document(session, "八点", "八点的声明。")), now=at(8, 10))
+        record_change(
+            session, new_change(session, add_document(session, "八点", "八点的声明。")), now=at(8, 10)
+        )
     with transaction(factory) as session:
         digest_due(session, at(9, 1))
     with transaction(factory) as session:
-        record_change(session, new_change(session, add_document(session, "迟到", "迟到的声明。")), now=at(8, 50))
+        record_change(
+            session, new_change(session, add_document(session, "迟到", "迟到的声明。")), now=at(8, 50)
+        )
     with transaction(factory) as session:
         assert len(digest_due(session, at(12, 0))) == 1
     assert digests_of(factory, subscription) == [(at(8, 0), at(9, 0), 1), (at(9, 0), at(10, 0), 1)]
@@ -209,15 +221,21 @@ def test_switching_from_hourly_to_daily_digests(factory: sessionmaker[Session]) 
     hourly = {"name": "switch", "channel": "switch@example.org", "mode": "hourly"}
     [subscription] = subscribe(factory, hourly).values()
     with transaction(factory) as session:
-        record_change(session, new_change(session, add_document(session, "零点", "零点的声明。")), now=at(0, 10))
+        record_change(
+            session, new_change(session, add_document(session, "零点", "零点的声明。")), now=at(0, 10)
+        )
     with transaction(factory) as session:
         assert len(digest_due(session, at(1, 5))) == 1  # the hourly window starting at midnight
     subscribe(factory, {**hourly, "mode": "daily"})
     with transaction(factory) as session:
-        record_change(session, new_change(session, add_document(session, "五点", "五点的声明。")), now=at(5, 0))
+        record_change(
+            session, new_change(session, add_document(session, "五点", "五点的声明。")), now=at(5, 0)
+        )
     tomorrow = at(0, 0) + timedelta(days=1)
     with transaction(factory) as session:
-        assert len(digest_due(session, tomorrow + timedelta(minutes=5))) == 1  # the day starting at that midnight
+        assert (
+            len(digest_due(session, tomorrow + timedelta(minutes=5))) == 1
+        )  # the day starting at that midnight
     assert digests_of(factory, subscription) == [(at(0, 0), at(1, 0), 1), (at(0, 0), tomorrow, 1)]
 
 
@@ -237,7 +255,9 @@ def test_two_digest_runs_at_once_neither_fails_and_each_window_is_made_once(post
         {"name": "second", "channel": "second@example.org", "mode": "hourly"},
     )
     with transaction(factory) as session:
-        record_change(session, new_change(session, add_document(session, "八点", "八点的声明。")), now=at(8, 10))
+        record_change(
+            session, new_change(session, add_document(session, "八点", "八点的声明。")), now=at(8, 10)
+        )
     outcome: dict[str, Any] = {}
 
     def second_worker() -> None:

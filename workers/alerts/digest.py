@@ -68,7 +68,9 @@ def windows_due(
     return windows
 
 
-def subscription_digests(session: Session, subscription_id: int, mode: str, now: datetime, zone: str) -> list[int]:
+def subscription_digests(
+    session: Session, subscription_id: int, mode: str, now: datetime, zone: str
+) -> list[int]:
     """Make one subscription's digests of ended windows; returns the new deliveries' ids."""
     current = window_start(now, mode, zone)
     held = outbox.held(session, subscription_id, before=current)
