@@ -171,15 +171,10 @@ def fill(factory: sessionmaker[Session]) -> Archive:
             ),
             T0 - timedelta(days=4),
         )
-        undated = _ingest(
-            session,
-            Document(
-                key="test:undated",
-                source="rfa-mandarin",
-                kind="article",
-                title="没有日期的文章",
-                body="内容。",
-            ),
-            T0,
+        undated_document = Document(
+            key="test:undated", source="rfa-mandarin", kind="article", title="没有日期的文章", body="内容。"
         )
+        undated = _ingest(session, undated_document, T0)
+        # a second version that only adds a space to the title: not a real edit
+        _ingest(session, replace(undated_document, title="没有日期的文章 "), T0 + timedelta(hours=1))
     return Archive(first, duplicate, transcript, english_id, excerpt, script, undated)
