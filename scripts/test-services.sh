@@ -75,6 +75,26 @@ if [ -z "$REDIS_SERVER" ] || [ ! -x "$REDIS_SERVER" ]; then
   fi
 fi
 
+# The end-to-end web tests drive Debian's headless Chromium through its chromedriver (Selenium), and
+# Chinese pages need CJK fonts to render (and to be screenshotted) as people see them.
+BROWSER_PACKAGES=()
+command -v chromium >/dev/null || BROWSER_PACKAGES+=(chromium)
+command -v chromedriver >/dev/null || BROWSER_PACKAGES+=(chromium-driver)
+if command -v fc-list >/dev/null && ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+  BROWSER_PACKAGES+=(fonts-noto-cjk)
+elif ! command -v fc-list >/dev/null; then
+  BROWSER_PACKAGES+=(fonts-noto-cjk)
+fi
+if [ ${#BROWSER_PACKAGES[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    say "installing ${BROWSER_PACKAGES[*]} from Debian's packages (browser tests)"
+    apt_install "${BROWSER_PACKAGES[@]}"
+  else
+    say "missing ${BROWSER_PACKAGES[*]} and this is not root: install them (apt-get install" \
+      "${BROWSER_PACKAGES[*]}); the browser tests fail without them"
+  fi
+fi
+
 echo "export DIPLOWATCH_TEST_PG_URL=$PG_URL"
 if [ -n "$REDIS_SERVER" ]; then
   echo "export DIPLOWATCH_TEST_REDIS_SERVER=$REDIS_SERVER"
