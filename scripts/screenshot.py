@@ -21,10 +21,13 @@ from tests.web.browser import chromium, served_archive  # noqa: E402
 
 def main(target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as folder, served_archive(Path(folder)) as (base, archive):
-        with chromium(width=1000, height=760) as browser:
-            browser.get(f"{base}/documents/{archive.statement}/diff?from=1&to=2")
-            browser.save_screenshot(str(target))
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        served_archive(Path(folder)) as (base, archive),
+        chromium(width=1000, height=760) as browser,
+    ):
+        browser.get(f"{base}/documents/{archive.statement}/diff?from=1&to=2")
+        browser.save_screenshot(str(target))
     print(f"saved {target}")
 
 
