@@ -85,6 +85,8 @@ class Document(Base):
     """A statement or article, whatever page or file it was seen in; its text lives in versions."""
 
     __tablename__ = "documents"
+    # A source's timeline, newest first (the web's source filter).
+    __table_args__ = (Index("ix_documents_source_id_published_at", "source_id", "published_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(500), unique=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"), index=True)
@@ -120,7 +122,7 @@ class Version(Base):
     # Captions, related links and credits: kept, but not part of the text that is compared.
     extras: Mapped[dict[str, Any]] = mapped_column(default=dict)
     raw_page_id: Mapped[int] = mapped_column(ForeignKey("raw_pages.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # feeds: newest first
 
 
 class Comment(Base):

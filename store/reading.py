@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, cast, exists, false, func, or_, select
+from sqlalchemy import String, cast, exists, false, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -184,18 +184,18 @@ def decode_cursor(cursor: str) -> tuple[datetime | None, int]:
 
 
 def _after(cursor: tuple[datetime | None, int] | None) -> tuple[ColumnElement[bool], ...]:
-    """Rows after the cursor in timeline order: dated newest first, then undated by id."""
+    """Rows after the cursor within its phase: dated ones newest first, or undated ones by id.
+
+    Written so the leading condition can use the publication-time index (no OR across phases).
+    """
     if cursor is None:
         return ()
     moment, document_id = cursor
     if moment is None:
-        return (Document.published_at.is_(None), Document.id < document_id)
+        return (Document.id < document_id,)
     return (
-        or_(
-            Document.published_at < moment,
-            and_(Document.published_at == moment, Document.id < document_id),
-            Document.published_at.is_(None),
-        ),
+        Document.published_at <= moment,
+        or_(Document.published_at < moment, Document.id < document_id),
     )
 
 
@@ -219,13 +219,10 @@ def timeline(
         )
         ids = [(row[0], row[1]) for row in session.execute(dated)]
     if len(ids) <= limit:  # then the undated ones
+        undated_after = _after(position) if position is not None and position[0] is None else ()
         undated = (
             select(Document.id, Document.published_at)
-            .where(
-                Document.published_at.is_(None),
-                *where,
-                *(_after(position) if position and position[0] is None else ()),
-            )
+            .where(Document.published_at.is_(None), *where, *undated_after)
             .order_by(Document.id.desc())
             .limit(limit + 1 - len(ids))
         )
@@ -414,19 +411,25 @@ def entries(
     Whitespace-only edits are left out (the alerts leave them out too). A version whose previous
     text is needed for the diff summary is read in the same query batch.
     """
+    # No join: walking the versions' time index and checking each row's document (by primary key)
+    # stops after `limit` rows, where a join makes SQLite build a filter over every document first.
     query = (
         select(Version.document_id, Version.number)
-        .join(Document, Document.id == Version.document_id)
         .order_by(Version.created_at.desc(), Version.id.desc())
         .limit(limit * 2)  # room for whitespace-only edits that are dropped
     )
     if source is not None:
-        query = query.join(Source, Source.id == Document.source_id).where(Source.name == source)
+        source_id = select(Source.id).where(Source.name == source).scalar_subquery()
+        query = query.where(
+            exists().where(Document.id == Version.document_id, Document.source_id == source_id)
+        )
     if document_ids is not None:
         query = query.where(Version.document_id.in_(list(document_ids)))
     if skip_copies:
         query = query.where(
-            ~exists().where(DocumentLink.document_id == Document.id, DocumentLink.kind == "duplicate_of")
+            ~exists().where(
+                DocumentLink.document_id == Version.document_id, DocumentLink.kind == "duplicate_of"
+            )
         )
     wanted = [(document_id, number) for document_id, number in session.execute(query)]
     if not wanted:
@@ -437,13 +440,24 @@ def entries(
         for row in session.execute(
             select(
                 Version.document_id, Version.number, Version.title, Version.body, Version.created_at
-            ).where(or_(*(and_(Version.document_id == d, Version.number == n) for d, n in keys)))
+            ).where(  # a superset of the keys (same documents, same numbers), read by the document index
+                Version.document_id.in_({d for d, _ in keys}), Version.number.in_({n for _, n in keys})
+            )
         )
     }
+    columns = (
+        Document.id,
+        Document.kind,
+        Document.url,
+        Document.published_at,
+        Document.published_offset_min,
+        Document.published_precision,
+        Document.speakers,
+    )
     documents = {
-        document.id: (document, name)
-        for document, name in session.execute(
-            select(Document, Source.name)
+        row.id: (row, row.name)
+        for row in session.execute(
+            select(*columns, Source.name)
             .join(Source, Source.id == Document.source_id)
             .where(Document.id.in_({d for d, _ in wanted}))
         )
