@@ -37,6 +37,10 @@ class Tally:
             if outcome.status == "failed":
                 self.failures.append((str(path), outcome.reason or "unknown"))
 
+    def refuse(self, path: Path, reason: str) -> None:
+        """Count a file that was not read at all (too large), as a failure with its reason."""
+        self.add(path, [Outcome("failed", reason=reason)])
+
     def summary(self) -> str:
         """One line a person can read."""
         counts = " / ".join(
@@ -62,6 +66,15 @@ def walk(paths: Iterable[Path]) -> Iterator[Path]:
 
 
 CHUNK = 200  # files per transaction: commits are the cost that batching saves
+MAX_FILE_BYTES = 20_000_000  # the default of Settings.max_page_bytes
+
+
+def too_large(path: Path, limit: int) -> str | None:
+    """Why a file is not read (its size over `limit`), or None when it may be."""
+    size = path.stat().st_size
+    if size <= limit:
+        return None
+    return f"too large: {size:,} bytes, over the {limit:,}-byte limit (max_page_bytes)"
 
 
 def store_raw(factory: sessionmaker[Session], paths: list[Path]) -> list[int]:
@@ -132,14 +145,22 @@ def seed(
     thresholds: Thresholds,
     progress: bool = True,
     readers: int | None = None,
+    max_bytes: int = MAX_FILE_BYTES,
 ) -> Tally:
     """Seed every file under `paths`: raw pages first, then ingest by id. Running it again adds nothing.
 
     `readers` is the number of reader processes (0: read in this process; None: decide by size).
+    A file over `max_bytes` is not read: it is a failure with its reason.
     """
-    files = list(walk(paths))
-    chunks = [files[start : start + CHUNK] for start in range(0, len(files), CHUNK)]
     tally = Tally()
+    files = []
+    for path in walk(paths):
+        reason = too_large(path, max_bytes)
+        if reason is None:
+            files.append(path)
+        else:
+            tally.refuse(path, reason)
+    chunks = [files[start : start + CHUNK] for start in range(0, len(files), CHUNK)]
     pool = _readers(factory, len(files), readers)
     with tqdm(total=len(files), desc="seeding", unit="file", disable=not progress) as bar:
         pending: tuple[list[Path], list[int], Iterable[Reading | None]] | None = None

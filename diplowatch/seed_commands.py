@@ -20,7 +20,13 @@ def seed(database_url: str | None, paths: tuple[Path, ...], no_progress: bool) -
     settings, factory = open_archive(database_url)
     thresholds = Thresholds(settings.duplicate_similarity, settings.excerpt_containment)
     try:
-        tally = run_seed(factory, paths or (settings.seeds_dir,), thresholds, progress=not no_progress)
+        tally = run_seed(
+            factory,
+            paths or (settings.seeds_dir,),
+            thresholds,
+            progress=not no_progress,
+            max_bytes=settings.max_page_bytes,
+        )
     except FileNotFoundError as error:
         raise click.ClickException(str(error)) from error
     click.echo(tally.summary())
