@@ -31,7 +31,9 @@ def expected_errors() -> tuple[type[BaseException], ...]:
     import redis.exceptions
     from sqlalchemy.exc import OperationalError
 
-    return (*EXPECTED, redis.exceptions.ConnectionError, OperationalError)
+    from workers.broker import BrokerError
+
+    return (*EXPECTED, BrokerError, redis.exceptions.ConnectionError, OperationalError)
 
 
 class Diplowatch(click.Group):

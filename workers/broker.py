@@ -14,6 +14,8 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import Middleware, default_middleware
 from dramatiq.middleware.retries import Retries
 
+from store import redact
+
 log = logging.getLogger(__name__)
 
 MAX_RETRIES = 8
@@ -64,12 +66,23 @@ def middleware(on_dead: DeadLetterHook | None) -> list[Middleware]:
     return stack
 
 
+class BrokerError(Exception):
+    """The broker URL is wrong or the broker cannot be reached; one line, without secrets."""
+
+
 def make_broker(url: str, on_dead: DeadLetterHook | None = None) -> Broker:
-    """A broker for `url`: `memory://` (in-process) or `redis://host:port/db`."""
+    """A broker for `url`: `memory://` (in-process) or `redis://host:port/db`, checked to answer."""
     if url.startswith("memory://"):
         return StubBroker(middleware=middleware(on_dead))
     if url.startswith(("redis://", "rediss://", "unix://")):
+        import redis.exceptions
         from dramatiq.brokers.redis import RedisBroker  # needs the redis client only when used
 
-        return RedisBroker(url=url, middleware=middleware(on_dead))
-    raise ValueError(f"unsupported broker URL {url!r}: use memory:// or redis://host:port/db")
+        redact.remember(url)
+        try:
+            broker = RedisBroker(url=url, middleware=middleware(on_dead))
+            broker.client.ping()
+        except (redis.exceptions.RedisError, ValueError) as error:
+            raise BrokerError(f"cannot reach the broker {redact.url(url)}: {redact.text(str(error))}") from None
+        return broker
+    raise BrokerError(f"unsupported broker URL {redact.url(url)!r}: use memory:// or redis://host:port/db")

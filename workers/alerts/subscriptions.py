@@ -30,7 +30,7 @@ from pydantic import (
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from store import outbox
+from store import outbox, redact
 from store.models import Subscription as SubscriptionRow
 from store.types import utcnow
 from workers import dedup
@@ -98,6 +98,15 @@ def display_channel(channel: str, kind: str) -> str:
     return channel
 
 
+def remember_secrets(channel: str, kind: ChannelKind, secret: SecretStr | None) -> None:
+    """Keep a channel's credentials out of every log line from now on (store/redact.py)."""
+    redact.remember(channel)
+    redact.remember_secret(secret.get_secret_value() if secret else None)
+    if kind == "apprise":  # Apprise URLs keep tokens in the host and path (tgram://token/chat)
+        parts = urlsplit(channel)
+        redact.remember_secret(*(p for p in [parts.hostname or "", *parts.path.split("/")] if len(p) >= 8))
+
+
 class Subscription(BaseModel):
     """One subscription as the file states it (and as the database keeps it, with its id)."""
 
@@ -145,6 +154,7 @@ class Subscription(BaseModel):
             raise ValueError("a webhook subscription needs a secret (it signs every request)")
         if kind != "webhook" and self.secret is not None:
             raise ValueError("only webhook subscriptions take a secret")
+        remember_secrets(self.channel, kind, self.secret)
         return self
 
     @property
