@@ -19,7 +19,7 @@ from crawler.handoff import DEFAULT, HANDOFFS
 from crawler.pipelines import DATABASE_URL, HANDOFF, SOURCE, THRESHOLDS, ArchivePipeline
 from crawler.spiders import SPIDERS
 from crawler.urls import Rebase
-from store import crawls, db
+from store import crawls, db, redact
 from workers.errors import FetchError
 from workers.ingest import Thresholds
 
@@ -120,8 +120,26 @@ def keep_app_handlers(level: str) -> None:
             handler.setLevel(level)
 
 
+# Scrapy logs every failed download (robots.txt included) at ERROR with a traceback; each failure is
+# already one line of the crawl's summary and log, so below INFO these say nothing more.
+DOWNLOAD_ERROR_LOGGERS = (
+    "scrapy.downloadermiddlewares.robotstxt",
+    "scrapy.downloadermiddlewares.retry",
+    "scrapy.core.scraper",
+)
+
+
+def quiet_download_errors(level: str) -> None:
+    """Leave download failures to the summary unless the user asked to see what happens (-v)."""
+    quiet = logging.getLevelName(level) not in (logging.DEBUG, logging.INFO)
+    for name in DOWNLOAD_ERROR_LOGGERS:
+        logging.getLogger(name).setLevel(logging.CRITICAL if quiet else logging.NOTSET)
+
+
 def crawl(name: str, options: Options, base_url: str | None = None) -> Crawled:
     """Crawl source `name` in this process (which can run only one crawl)."""
+    redact.install()  # a spawned crawl process starts without the parent's log scrubbing
+    redact.remember(options.database_url)
     source = config.get(name, options.sources_file)
     if not source.enabled:
         raise SourceConfigError(f"source {name!r} is disabled (enabled: false in the sources file)")
@@ -131,6 +149,7 @@ def crawl(name: str, options: Options, base_url: str | None = None) -> Crawled:
         crawl_plan = plan.load(session, source, base_url)
     keep_app_handlers(options.log_level)
     process = CrawlerProcess(scrapy_settings(source, options, base_url))
+    quiet_download_errors(options.log_level)  # after Scrapy's logging setup, which resets child loggers
     crawler = process.create_crawler(SPIDERS[source.spider])
     process.crawl(crawler, plan=crawl_plan)
     process.start()

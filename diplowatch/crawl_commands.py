@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from diplowatch.options import db_option
+from diplowatch.options import db_option, exit_for
 from diplowatch.settings import load
 from store import crawls
 from workers.ingest import Thresholds
@@ -37,7 +37,10 @@ def crawl_summary(view: crawls.CrawlView) -> list[str]:
         lines.append(f"needs attention: {degraded} pages parsed degraded, {unparsed} pages did not parse")
     examples = [*details.get("degraded_examples", []), *details.get("unparsed_examples", [])]
     lines += [f"  {example}" for example in examples]
-    lines += [f"  failed: {example}" for example in details.get("failure_examples", [])]
+    failures = details.get("failure_examples", [])
+    lines += [f"  failed: {example}" for example in failures]
+    if counts.failures > len(failures):
+        lines.append(f"  … and {counts.failures - len(failures)} more failures")
     lines += [f"  refused: {example}" for example in details.get("refused_examples", [])]
     return lines
 
@@ -99,6 +102,8 @@ def crawl(database_url: str | None, source: str, base_url: str | None) -> None:
         raise click.ClickException(str(error)) from error
     for line in crawl_summary(crawled.view):
         click.echo(line)
+    counts = crawled.view.counts
+    exit_for(counts.stored + counts.not_modified + counts.skipped, counts.failures, "requests")
 
 
 COMMANDS = [crawl]

@@ -41,3 +41,16 @@ def read_archive(database_url: str | None) -> tuple[Settings, sessionmaker[Sessi
     """Like `open_archive`, for commands that only read: an archive that is not there is refused."""
     settings = load(database_url=database_url)
     return settings, db.session_factory(db.open_existing(settings.database_url))
+
+
+EXIT_ERROR, EXIT_PARTLY = 1, 3  # and 0: all done (documented in `diplowatch --help` and the README)
+
+
+def exit_for(succeeded: int, failed: int, what: str) -> None:
+    """End a command that did work item by item: 1 when every item failed, 3 when some did."""
+    if failed and not succeeded:
+        click.echo(f"error: every one of {failed} {what} failed", err=True)
+        raise click.exceptions.Exit(EXIT_ERROR)
+    if failed:
+        click.echo(f"partly failed: {failed} {what} failed, {succeeded} did not", err=True)
+        raise click.exceptions.Exit(EXIT_PARTLY)

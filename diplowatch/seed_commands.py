@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from diplowatch.options import db_option, open_archive
+from diplowatch.options import db_option, exit_for, open_archive
 from diplowatch.seed import seed as run_seed
 from workers.ingest import Thresholds
 
@@ -32,6 +32,8 @@ def seed(database_url: str | None, paths: tuple[Path, ...], no_progress: bool) -
     click.echo(tally.summary())
     for path, reason in tally.failures:
         click.echo(f"  failed: {path}: {reason}", err=True)
+    failed = len({path for path, _ in tally.failures})
+    exit_for(tally.files - failed, failed, "files")
 
 
 COMMANDS = [seed]

@@ -300,5 +300,5 @@ class SourceSpider(scrapy.Spider):
         key = self.rebase.canonical(request.url)
         self.crawler.stats.inc_value(counts.FAILURES)
         counts.note(self.crawler.stats, counts.FAILURE_EXAMPLES, f"{key}: {reason}")
-        self.logger.warning("failed: %s (%s)", key, reason)
+        self.logger.info("failed: %s (%s)", key, reason)  # the summary and the crawl log list it
         yield FetchFailed(request.meta.get("role", "page"), key, reason)

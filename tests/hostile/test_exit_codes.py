@@ -1,0 +1,49 @@
+"""Issue 8.13/8.14: commands exit non-zero when they did not do their job, and say so in few lines."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SEEDS
+from tests.crawler.conftest import write_sources
+from tests.crawler.test_cli import crawl_command
+from tests.hostile.ops_support import invoke
+
+
+def closed_port() -> int:
+    """A local port nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_crawl_where_every_request_failed_exits_1_with_one_line_per_failure(
+    database_url: str, tmp_path: Path
+) -> None:
+    sources = write_sources(tmp_path / "sources.yaml")
+    done = crawl_command(
+        database_url, sources, "rfa-mandarin", "--base-url", f"http://127.0.0.1:{closed_port()}"
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr and "Gave up retrying" not in done.stderr
+    assert "failed: https://www.rfa.org/" in done.stdout and "error: every one of" in done.stderr
+    assert len(done.stderr.strip().splitlines()) <= 2, done.stderr
+
+
+def test_a_seed_where_every_file_failed_exits_1_and_a_partial_one_3(tmp_path: Path) -> None:
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    for number in range(3):
+        (junk / f"{number}.txt").write_bytes(b"\x00\x01 not a document at all " * number)
+    db = f"sqlite:///{tmp_path / 'a.db'}"
+    all_failed = invoke("seed", "--no-progress", "--db", db, str(junk))
+    assert all_failed.exit_code == 1, all_failed.output
+    assert "every one of 3 files failed" in all_failed.stderr
+    partly = invoke("seed", "--no-progress", "--db", db, str(junk), str(next(SEEDS.iterdir())))
+    assert partly.exit_code == 3, partly.output
+    fine = invoke("seed", "--no-progress", "--db", db, str(SEEDS))
+    assert fine.exit_code == 0, fine.output
