@@ -83,6 +83,7 @@ def make_broker(url: str, on_dead: DeadLetterHook | None = None) -> Broker:
             broker = RedisBroker(url=url, middleware=middleware(on_dead))
             broker.client.ping()
         except (redis.exceptions.RedisError, ValueError) as error:
-            raise BrokerError(f"cannot reach the broker {redact.url(url)}: {redact.text(str(error))}") from None
+            reason = redact.text(str(error))
+            raise BrokerError(f"cannot reach the broker {redact.url(url)}: {reason}") from None
         return broker
     raise BrokerError(f"unsupported broker URL {redact.url(url)!r}: use memory:// or redis://host:port/db")
