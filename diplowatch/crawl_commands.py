@@ -66,10 +66,45 @@ def crawl_lines(latest: list[crawls.CrawlView], flagged: list[crawls.Attention])
             f"{counts.requests} requests, {counts.not_modified} not modified, {new} new, {changed} changed, "
             f"{counts.failures} failures, {counts.details.get('refused', 0)} URLs refused"
         )
-    lines.append(f"sources needing attention: {len(flagged)}")
+    lines += attention_lines(latest, flagged)
+    return lines
+
+
+def crawl_problems(view: crawls.CrawlView) -> list[str]:
+    """What a source's last crawl says is wrong with it: it failed, broke off, or fetched nothing."""
+    counts = view.counts
+    answered = counts.stored + counts.not_modified + counts.skipped
+    problems = []
+    if view.finish_reason not in (None, "finished"):
+        problems.append(f"last crawl stopped early ({view.finish_reason})")
+    if counts.failures and not answered:
+        first = next(iter(counts.details.get("failure_examples", [])), "")
+        problems.append(
+            f"last crawl failed: all {counts.failures} requests failed" + (f" ({first})" if first else "")
+        )
+    elif counts.failures:
+        problems.append(f"last crawl: {counts.failures} requests failed")
+    elif view.finish_reason == "finished" and not answered:
+        problems.append("last crawl fetched nothing (no feed entries, listings or pages found)")
+    return problems
+
+
+def attention_lines(latest: list[crawls.CrawlView], flagged: list[crawls.Attention]) -> list[str]:
+    """Sources needing attention: those flagged by a crawl (parsing, limits) and those whose last crawl
+    failed or fetched nothing, each with its reasons."""
+    reasons: dict[str, tuple[str, list[str]]] = {}
     for item in flagged:
         since = item.since.strftime("%Y-%m-%d %H:%M UTC") if item.since else "?"
-        lines.append(f"  {item.source} (since {since}): {item.reason}")
+        reasons[item.source] = (since, [item.reason])
+    for view in latest:
+        problems = crawl_problems(view)
+        if problems:
+            since, known = reasons.get(view.source, (view.started_at.strftime("%Y-%m-%d %H:%M UTC"), []))
+            reasons[view.source] = (since, problems + known)
+    lines = [f"sources needing attention: {len(reasons)}"]
+    for source in sorted(reasons):
+        since, problems = reasons[source]
+        lines.append(f"  {source} (since {since}): {'; '.join(problems)}")
     return lines
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -11,6 +15,7 @@ from datetime import UTC, datetime
 from multiprocessing import get_context
 from pathlib import Path
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from tqdm import tqdm
 
@@ -111,17 +116,46 @@ def ingest_chunk(
 
 # Reading (parse, hash, sketch) is pure CPU work: worker processes do it from the stored raw
 # page while this process writes the previous chunk, the one writer SQLite allows.
+# Readers are forked (they start at once, parsers loaded) and die with this process, kill -9
+# included: a reader that lived on kept the copy it inherited of a killed parent's PostgreSQL
+# connection open, and with it the parent's transaction and row locks, for minutes.
 _reader: sessionmaker[Session] | None = None
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
-def _start_reader(database_url: str) -> None:
-    """Give a reader process its own engine (connections must not cross a fork)."""
+def die_with_parent(parent: int) -> None:
+    """End this process when `parent` ends: the kernel's parent-death signal on Linux, else a watchdog."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        asked = libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        asked = False
+    if os.getppid() != parent:  # the parent died before the signal was asked for
+        os._exit(1)
+    if not asked:
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    """Poll for the parent's death (where there is no prctl)."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def _start_reader(parent_engine: Engine, parent: int) -> None:
+    """Tie a reader's life to the seeding process; give it its own engine, never the parent's
+    connections (dropped here without closing them: they are the parent's to close)."""
     global _reader
-    _reader = db.session_factory(db.create(database_url))
+    die_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    parent_engine.dispose(close=False)
+    url = parent_engine.url.render_as_string(hide_password=False)
+    _reader = db.session_factory(db.create(url))
 
 
 def _read(raw_id: int) -> Reading:
-    """Read one stored raw page in a reader process."""
+    """Read one stored raw page in a reader process (its transaction ends with the read)."""
     assert _reader is not None
     with _reader() as session:
         return read_stored(session, raw_id)
@@ -133,9 +167,9 @@ def _readers(factory: sessionmaker[Session], files: int, readers: int | None) ->
         readers = len(os.sched_getaffinity(0)) if files >= 2 * CHUNK else 0
     if readers < 1:
         return None
-    url = factory.kw["bind"].url.render_as_string(hide_password=False)
+    engine = factory.kw["bind"]
     return ProcessPoolExecutor(
-        readers, mp_context=get_context("fork"), initializer=_start_reader, initargs=(url,)
+        readers, mp_context=get_context("fork"), initializer=_start_reader, initargs=(engine, os.getpid())
     )
 
 
@@ -162,7 +196,25 @@ def seed(
             tally.refuse(path, reason)
     chunks = [files[start : start + CHUNK] for start in range(0, len(files), CHUNK)]
     pool = _readers(factory, len(files), readers)
-    with tqdm(total=len(files), desc="seeding", unit="file", disable=not progress) as bar:
+    try:
+        _seed_chunks(factory, chunks, thresholds, pool, tally, progress)
+    finally:
+        if pool:
+            pool.shutdown(cancel_futures=True)
+    return tally
+
+
+def _seed_chunks(
+    factory: sessionmaker[Session],
+    chunks: list[list[Path]],
+    thresholds: Thresholds,
+    pool: ProcessPoolExecutor | None,
+    tally: Tally,
+    progress: bool,
+) -> None:
+    """Store each chunk's raw pages, and ingest the previous chunk while readers read this one."""
+    total = sum(len(chunk) for chunk in chunks)
+    with tqdm(total=total, desc="seeding", unit="file", disable=not progress) as bar:
         pending: tuple[list[Path], list[int], Iterable[Reading | None]] | None = None
         for chunk in [*chunks, None]:
             if chunk is not None:
@@ -176,6 +228,3 @@ def seed(
                     tally.add(path, outcomes)
                 bar.update(len(done))
             pending = (chunk, raw_ids, readings) if chunk is not None else None
-    if pool:
-        pool.shutdown()
-    return tally

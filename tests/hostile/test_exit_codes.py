@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import socket
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from diplowatch.crawl_commands import attention_lines
+from store import crawls
 from tests.conftest import SEEDS
 from tests.crawler.conftest import write_sources
 from tests.crawler.test_cli import crawl_command
@@ -32,6 +35,9 @@ def test_a_crawl_where_every_request_failed_exits_1_with_one_line_per_failure(
     assert "Traceback" not in done.stderr and "Gave up retrying" not in done.stderr
     assert "failed: https://www.rfa.org/" in done.stdout and "error: every one of" in done.stderr
     assert len(done.stderr.strip().splitlines()) <= 2, done.stderr
+    stats = invoke("stats", "--db", database_url)
+    assert "sources needing attention: 1" in stats.output
+    assert "rfa-mandarin (since" in stats.output and "last crawl failed: all" in stats.output
 
 
 def test_a_seed_where_every_file_failed_exits_1_and_a_partial_one_3(tmp_path: Path) -> None:
@@ -47,3 +53,28 @@ def test_a_seed_where_every_file_failed_exits_1_and_a_partial_one_3(tmp_path: Pa
     assert partly.exit_code == 3, partly.output
     fine = invoke("seed", "--no-progress", "--db", db, str(SEEDS))
     assert fine.exit_code == 0, fine.output
+
+
+def view(finish_reason: str | None, **counts: int) -> crawls.CrawlView:
+    """A crawl log row with these counts."""
+    started = datetime(2026, 1, 1, tzinfo=UTC)
+    return crawls.CrawlView(1, "state-gov", None, started, started, finish_reason, crawls.Counts(**counts))
+
+
+@pytest.mark.parametrize(
+    ("crawl", "said"),
+    [
+        (view("finished", requests=3, failures=3), "last crawl failed: all 3 requests failed"),
+        (view("finished", requests=5, stored=4, failures=1), "last crawl: 1 requests failed"),
+        (view("finished", requests=1), "last crawl fetched nothing"),
+        (view("shutdown", requests=2, stored=2), "last crawl stopped early (shutdown)"),
+    ],
+)
+def test_stats_names_why_a_source_needs_attention(crawl: crawls.CrawlView, said: str) -> None:
+    assert said in "\n".join(attention_lines([crawl], []))
+    assert attention_lines([crawl], [])[0] == "sources needing attention: 1"
+
+
+def test_a_healthy_crawl_needs_no_attention() -> None:
+    healthy = view("finished", requests=4, stored=1, not_modified=3)
+    assert attention_lines([healthy], []) == ["sources needing attention: 0"]
