@@ -15,6 +15,7 @@ from diplowatch import (
     alert_commands,
     archive_commands,
     crawl_commands,
+    search_commands,
     seed_commands,
     service_commands,
     web_commands,
@@ -68,6 +69,7 @@ for module in (
     alert_commands,
     service_commands,
     web_commands,
+    search_commands,
 ):
     for command in module.COMMANDS:
         cli.add_command(command)

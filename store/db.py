@@ -29,10 +29,15 @@ from store import redact
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Tables that live in the archive's database but belong to a library (APScheduler's job store).
 FOREIGN_TABLES = {"apscheduler_jobs"}
+# Search postings that no model describes: SQLite's FTS5 table (and its shadow tables), PostgreSQL's
+# expression indexes (store/search_index.py creates them).
+SEARCH_POSTINGS = ("search_grams", "ix_search_texts_grams", "ix_search_texts_comment_grams")
 
 
 def include_name(name: str | None, type_: str, _parent: Any) -> bool:
-    """Leave library-owned tables alone when comparing the schema with the models."""
+    """Leave library-owned tables and the search postings alone when comparing schema and models."""
+    if name is not None and name.startswith(SEARCH_POSTINGS):
+        return False
     return not (type_ == "table" and name in FOREIGN_TABLES)
 
 

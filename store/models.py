@@ -317,3 +317,24 @@ class DeadLetter(Base):
     actor: Mapped[str] = mapped_column(String(100))
     error: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SearchText(Base):
+    """A document's current text as search reads it: folded, with what the filters and order need.
+
+    The postings live beside it and are not models: an FTS5 table of character unigrams and
+    bigrams on SQLite, GIN indexes over `search_grams(folded)` on PostgreSQL (see store/search_index.py).
+    """
+
+    __tablename__ = "search_texts"
+    __table_args__ = (Index("ix_search_texts_sort_key_document_id", "sort_key", "document_id"),)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id"), primary_key=True, autoincrement=False
+    )
+    # Newest first: the publication time in seconds, UNDATED for documents without one.
+    sort_key: Mapped[int] = mapped_column(BigInteger)
+    source_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    speakers: Mapped[str] = mapped_column(Text)  # folded, each between "|"
+    folded: Mapped[str] = mapped_column(Text)  # folded title, "|", folded body
+    comments: Mapped[str] = mapped_column(Text)  # folded comments, each after "|"

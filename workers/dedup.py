@@ -10,25 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-import re
 import struct
-import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 
 import xxhash
 
 from store.diff import normalize  # the diff and the hash agree on what whitespace is
+from store.folding import fold  # the one folding: dedup, search and alert filters share it
 
 SHINGLE = 5  # characters; long enough that statements on the same topic share few shingles
 SKETCH_SIZE = 64
 SKETCH_WINDOW = 1 << 16  # shingles hashed at a time
-FOLD_PIECE = 1 << 16  # characters folded at a time
 MIN_SHARED = 4  # fewer comparable values than this says nothing about containment
 
-_NOT_WORD = re.compile(r"[\W_]+")
 _SIGN = 1 << 63  # shift unsigned 64-bit hashes into BIGINT range, order kept
 
 
@@ -44,54 +38,6 @@ class Similarity:
 def content_hash(text: str) -> str:
     """SHA-256 of the normalized text, hex."""
     return hashlib.sha256(normalize(text).encode("utf-8")).hexdigest()
-
-
-@cache
-def _traditional_to_simplified() -> dict[int, str]:
-    """One-character Traditional→Simplified table from OpenCC's data (first choice of each)."""
-    data = resources.files("opencc").joinpath("dictionary/TSCharacters.txt").read_text("utf-8")
-    table: dict[int, str] = {}
-    for line in data.splitlines():
-        source, _, targets = line.partition("\t")
-        if len(source) == 1 and targets:
-            table[ord(source)] = targets.split()[0]
-    return table
-
-
-def to_simplified(text: str) -> str:
-    """Traditional characters replaced by Simplified ones, character by character."""
-    table = _traditional_to_simplified()
-    present = {c for c in set(text) if ord(c) in table}
-    # Most texts are Simplified with a handful of table characters: replacing those few is far
-    # cheaper than translating every character through the table.
-    if len(present) > 32:
-        return text.translate({ord(c): table[ord(c)] for c in present})
-    for char in present:
-        text = text.replace(char, table[ord(char)])
-    return text
-
-
-def fold(text: str) -> str:
-    """Text reduced to what matters for matching: letters and digits, Simplified, case-folded."""
-    if len(text) <= FOLD_PIECE:
-        return _fold(text)
-    # A piece at a time (cut at line breaks, which no step folds across): a long text's copies stay small.
-    return "".join(_fold(piece) for piece in _pieces(text, FOLD_PIECE))
-
-
-def _fold(text: str) -> str:
-    """`fold` of one piece of text."""
-    return _NOT_WORD.sub("", to_simplified(unicodedata.normalize("NFKC", text).casefold()))
-
-
-def _pieces(text: str, size: int) -> Iterator[str]:
-    """`text` in consecutive pieces of about `size` characters, each ending at a line break."""
-    start = 0
-    while start < len(text):
-        cut = text.find("\n", start + size)
-        end = len(text) if cut < 0 else cut + 1
-        yield text[start:end]
-        start = end
 
 
 def sketch(text: str, size: int = SKETCH_SIZE) -> tuple[int, ...]:

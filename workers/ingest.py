@@ -17,8 +17,9 @@ from typing import Any, Literal
 from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from store import anchors, raw
+from store import anchors, raw, search_index
 from store.db import transaction
+from store.folding import fold_lines
 from store.models import Comment, Document, DocumentLink, ParseFailure, SketchAnchor, Source, Version
 from store.types import utcnow
 from workers import dedup, parsers
@@ -121,6 +122,7 @@ class Prepared:
     body_hash: str
     sketch: tuple[int, ...]
     matchable: bool
+    body_lines: tuple[str, ...]  # the body's folded lines, as search sees them
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,12 +137,14 @@ class Reading:
 
 def prepare(document: ParsedDocument) -> Prepared:
     """Hash and sketch one parsed document."""
-    folded = dedup.fold(document.body)
+    lines = tuple(fold_lines(document.body))
+    folded = "".join(lines)  # = dedup.fold(body): line breaks fold away
     return Prepared(
         document,
         dedup.content_hash(document.body),
         dedup.sketch_folded(folded),
         len(folded) >= MIN_MATCH_CHARS,
+        lines,
     )
 
 
@@ -237,6 +241,8 @@ def archive(
     document_id, body_hash, title, version = row.id, row.content_sha256, row.title, row.version
     added = _add_comments(session, document_id, parsed.comments, raw_page_id)
     told = _alert(session, "comments", document_id, version, parsed, comments=added) if added else ()
+    if added:
+        search_index.add_comments(session.connection(), document_id, [comment.text for comment in added])
     same_text = body_hash == prepared.body_hash and title == parsed.title
     metadata, extras = _metadata(parsed), _extras(parsed)
     stale = any(row._mapping[name] != value for name, value in metadata.items()) or row.extras != extras
@@ -252,6 +258,10 @@ def archive(
             update(VERSIONS)
             .where(VERSIONS.c.document_id == document_id, VERSIONS.c.number == version)
             .values(extras=extras)
+        )
+        # Its date, kind or speakers may have moved: the index orders and filters by them.
+        search_index.index_document(
+            session.connection(), document_id, parsed.title, parsed.body, body_lines=prepared.body_lines
         )
         return Outcome("unchanged", document_id, new_comments=len(added), deliveries=told)
     previous = session.connection().execute(VERSION_TEXT, {"id": document_id, "number": version}).one()
@@ -269,6 +279,9 @@ def archive(
     )
     if not _is_duplicate(session, document_id):
         _index(session, document_id, prepared.sketch, replace=True)
+    search_index.index_document(
+        session.connection(), document_id, parsed.title, parsed.body, body_lines=prepared.body_lines
+    )
     told += _alert(
         session, "changed", document_id, version + 1, parsed, previous=(previous.title, previous.body)
     )
@@ -360,6 +373,14 @@ def _create(session: Session, prepared: Prepared, raw_page_id: int, thresholds: 
     document_id: int = session.connection().execute(INSERT_DOCUMENT, row).scalar_one()
     _add_version(session, document_id, 1, prepared, raw_page_id)
     _add_comments(session, document_id, parsed.comments, raw_page_id)
+    search_index.index_document(
+        session.connection(),
+        document_id,
+        parsed.title,
+        parsed.body,
+        [comment.text for comment in parsed.comments],
+        body_lines=prepared.body_lines,
+    )
     status = _match(session, document_id, prepared, thresholds) if prepared.matchable else "new"
     if status != "duplicate":
         _index(session, document_id, values, replace=False)

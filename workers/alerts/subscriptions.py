@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -30,10 +29,9 @@ from pydantic import (
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from store import outbox, redact
+from store import folding, outbox, redact
 from store.models import Subscription as SubscriptionRow
 from store.types import utcnow
-from workers import dedup
 from workers.alerts.change import Change, ChangeKind
 from workers.document import Kind
 from workers.errors import DiplowatchError
@@ -43,7 +41,6 @@ ChannelKind = Literal["email", "webhook", "apprise"]
 DIGEST_MODES = ("hourly", "daily")
 
 _ADDRESS = re.compile(r"^[^@\s:/,<>()\"]+@[^@\s:/,<>()\"]+\.[^@\s:/,<>()\"]+$")
-_SPACES = re.compile(r"\s+")
 
 
 class SubscriptionError(DiplowatchError):
@@ -133,9 +130,11 @@ class Subscription(BaseModel):
     @field_validator("keywords", "speakers", "sources")
     @classmethod
     def _no_blanks(cls, values: tuple[str, ...]) -> tuple[str, ...]:
-        """Blank filter words would match everything."""
+        """Blank filter words, or punctuation only (nothing left once folded), would match everything."""
         if any(not value.strip() for value in values):
             raise ValueError("blank entries are not allowed")
+        if any(not folding.fold(value) for value in values):
+            raise ValueError("entries of punctuation only are not allowed")
         return tuple(value.strip() for value in values)
 
     @field_validator("events")
@@ -317,18 +316,15 @@ def sync(session: Session, subscriptions: Iterable[Subscription]) -> SyncReport:
     return report
 
 
-@lru_cache(maxsize=64)
-def fold(text: str) -> str:
-    """Text as filters compare it: NFKC, case-folded, Traditional→Simplified, spaces collapsed."""
-    folded = dedup.to_simplified(unicodedata.normalize("NFKC", text).casefold())
-    return _SPACES.sub(" ", folded).strip()
+# Keywords and speakers are folded once per subscription, not once per change.
+fold = lru_cache(maxsize=256)(folding.fold)
 
 
-def _haystack(change: Change) -> str:
-    """The text keywords are looked for in: titles, bodies (before and after), new comments."""
+def _haystack(change: Change) -> tuple[str, ...]:
+    """The folded lines keywords are looked for in: titles, bodies (before and after), new comments."""
     parts = [change.title, change.previous_title or "", change.body, change.previous_body or ""]
     parts += [comment.text for comment in change.comments]
-    return fold("\n".join(parts))
+    return tuple(line for part in parts for line in folding.fold_lines(part))
 
 
 def matches(subscription: Subscription, change: Change) -> bool:
@@ -345,6 +341,6 @@ def matches(subscription: Subscription, change: Change) -> bool:
             return False
     if subscription.keywords:
         haystack = _haystack(change)
-        if not any(fold(keyword) in haystack for keyword in subscription.keywords):
+        if not any(fold(keyword) in part for keyword in subscription.keywords for part in haystack):
             return False
     return True

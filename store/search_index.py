@@ -1,0 +1,271 @@
+"""The search index: each document's folded text and its character unigram and bigram postings.
+
+Chinese has no spaces between words and most words are two characters, so the index keeps every
+character and every pair of adjacent characters of the folded text. A one- or two-character query
+is answered by one posting list; a longer run by intersecting its pairs' lists and then checking
+the folded text itself, so results are exactly the documents whose folded text contains the run.
+
+SQLite keeps the postings in a contentless FTS5 table (the grams as tokens, no positions); PostgreSQL
+in GIN indexes over `search_grams(folded)`, a SQL function, so no gram list is stored twice. The
+index is written in the same transaction as the version it indexes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select
+
+from store.folding import fold, fold_lines
+from store.models import Comment, Document, SearchText, Version
+
+SEPARATOR = "|"  # between title and body, and between comments: folding never yields it
+COMMENT_MARK = "_"  # SQLite: comment grams are tokens of their own (folding never yields "_")
+UNDATED = -(2**62)  # sort key of a document without a publication time: after every dated one
+FTS = "search_grams"
+PG_INDEXES = ("ix_search_texts_grams", "ix_search_texts_comment_grams")
+BATCH = 500
+
+TEXTS: Table = SearchText.__table__  # type: ignore[assignment]
+DOCUMENTS: Table = Document.__table__  # type: ignore[assignment]
+VERSIONS: Table = Version.__table__  # type: ignore[assignment]
+COMMENTS: Table = Comment.__table__  # type: ignore[assignment]
+
+# PostgreSQL: every character, then the pairs starting at even and at odd offsets. Duplicates and
+# pairs across the separator are harmless (GIN keeps each key once; queries never contain "|").
+# Its high cost tells the planner to read the GIN index rather than compute grams row by row.
+PG_GRAMS_FUNCTION = r"""
+CREATE FUNCTION search_grams(t text) RETURNS text[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE COST 100000 AS $$
+  SELECT array_cat(array_cat(string_to_array(t, NULL),
+                             string_to_array(regexp_replace(t, '(..)', '\1,', 'g'), ',')),
+                   string_to_array(regexp_replace(substr(t, 2), '(..)', '\1,', 'g'), ','))
+$$
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One document's row in the index."""
+
+    document_id: int
+    sort_key: int
+    source_id: int
+    kind: str
+    speakers: str
+    folded: str
+    comments: str
+
+
+def postings_ddl(dialect: str) -> list[str]:
+    """Statements that create the postings for a store."""
+    if dialect == "sqlite":
+        options = "content='', detail=none, tokenize=\"ascii tokenchars '_'\""
+        return [f"CREATE VIRTUAL TABLE {FTS} USING fts5(grams, {options})"]
+    return [
+        PG_GRAMS_FUNCTION,
+        f"CREATE INDEX {PG_INDEXES[0]} ON search_texts USING gin (search_grams(folded))",
+        f"CREATE INDEX {PG_INDEXES[1]} ON search_texts USING gin (search_grams(comments))",
+    ]
+
+
+def drop_postings_ddl(dialect: str) -> list[str]:
+    """Statements that drop the postings."""
+    if dialect == "sqlite":
+        return [f"DROP TABLE IF EXISTS {FTS}"]
+    return [f"DROP INDEX IF EXISTS {name}" for name in PG_INDEXES] + ["DROP FUNCTION IF EXISTS search_grams"]
+
+
+def grams(folded: str) -> set[str]:
+    """Every character and every adjacent pair of folded text, none across a separator."""
+    found = set(folded)
+    found.update(folded[i : i + 2] for i in range(len(folded) - 1))
+    found.discard(SEPARATOR)
+    return {gram for gram in found if SEPARATOR not in gram}
+
+
+def term_grams(term: str) -> list[str]:
+    """The grams whose postings together hold every document containing the folded `term`."""
+    if len(term) == 1:
+        return [term]
+    return sorted({term[i : i + 2] for i in range(len(term) - 1)})
+
+
+def gram_text(folded: str, comments: str) -> str:
+    """An FTS5 row: the text's grams, then the comments' grams marked as such, space-separated."""
+    mine = grams(folded)
+    theirs = (COMMENT_MARK + gram for gram in grams(comments))
+    return " ".join([*mine, *theirs])
+
+
+def sort_key(published_at: datetime | None) -> int:
+    """Newest first means the largest key first; documents without a date come last."""
+    return int(published_at.timestamp()) if published_at is not None else UNDATED
+
+
+def fold_comments(texts: Iterable[str]) -> str:
+    """Folded comment lines, each after a separator (so no match spans two comments or lines)."""
+    return "".join(SEPARATOR + line for text in texts for line in fold_lines(text))
+
+
+def folded_text(title: str, body: str, body_lines: Sequence[str] | None = None) -> str:
+    """Folded title, then the body's folded lines, with separators between (no match spans two).
+
+    The title always comes first and whole, so `folded` up to the first separator is the title.
+    """
+    lines = fold_lines(body) if body_lines is None else body_lines
+    return SEPARATOR.join([fold(title), *lines])
+
+
+def speakers_text(speakers: Iterable[str]) -> str:
+    """Folded speakers, each between separators, so a filter can look for one."""
+    return SEPARATOR + "".join(fold(speaker) + SEPARATOR for speaker in speakers)
+
+
+def write(connection: Connection, entries: Sequence[Entry]) -> None:
+    """Put entries in the index, replacing what it held for those documents."""
+    if not entries:
+        return
+    ids = [entry.document_id for entry in entries]
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        old = connection.execute(
+            select(TEXTS.c.document_id, TEXTS.c.folded, TEXTS.c.comments).where(TEXTS.c.document_id.in_(ids))
+        ).all()
+        if old:
+            # A contentless FTS5 table forgets a row only when told the tokens it was given.
+            connection.exec_driver_sql(
+                f"INSERT INTO {FTS}({FTS}, rowid, grams) VALUES ('delete', ?, ?)",
+                [(row.document_id, gram_text(row.folded, row.comments)) for row in old],
+            )
+    connection.execute(delete(TEXTS).where(TEXTS.c.document_id.in_(ids)))
+    connection.execute(insert(TEXTS), [_row(entry) for entry in entries])
+    if sqlite:
+        connection.exec_driver_sql(
+            f"INSERT INTO {FTS}(rowid, grams) VALUES (?, ?)",
+            [(entry.document_id, gram_text(entry.folded, entry.comments)) for entry in entries],
+        )
+
+
+def _row(entry: Entry) -> dict[str, object]:
+    """An entry as a search_texts row."""
+    return {
+        "document_id": entry.document_id,
+        "sort_key": entry.sort_key,
+        "source_id": entry.source_id,
+        "kind": entry.kind,
+        "speakers": entry.speakers,
+        "folded": entry.folded,
+        "comments": entry.comments,
+    }
+
+
+DOCUMENT_FIELDS = select(
+    DOCUMENTS.c.published_at, DOCUMENTS.c.source_id, DOCUMENTS.c.kind, DOCUMENTS.c.speakers
+).where(DOCUMENTS.c.id == bindparam("id"))
+STORED_COMMENTS = select(TEXTS.c.comments).where(TEXTS.c.document_id == bindparam("id"))
+
+
+def index_document(
+    connection: Connection,
+    document_id: int,
+    title: str,
+    body: str,
+    comments: Sequence[str] | None = None,
+    body_lines: Sequence[str] | None = None,
+) -> None:
+    """Index a document's current text (with its comments, or keeping those already indexed).
+
+    `body_lines` is `fold_lines(body)` when the caller has it already (ingest folds for the sketch).
+    """
+    published_at, source_id, kind, speakers = connection.execute(DOCUMENT_FIELDS, {"id": document_id}).one()
+    if comments is None:
+        folded_comments = connection.execute(STORED_COMMENTS, {"id": document_id}).scalar() or ""
+    else:
+        folded_comments = fold_comments(comments)
+    entry = Entry(
+        document_id,
+        sort_key(published_at),
+        source_id,
+        kind,
+        speakers_text(speakers or ()),
+        folded_text(title, body, body_lines),
+        folded_comments,
+    )
+    write(connection, [entry])
+
+
+def add_comments(connection: Connection, document_id: int, texts: Sequence[str]) -> None:
+    """Add new comments of an indexed document to its entry."""
+    row = connection.execute(select(TEXTS).where(TEXTS.c.document_id == document_id)).first()
+    added = fold_comments(texts)
+    if row is None or not added:
+        return
+    entry = Entry(
+        row.document_id, row.sort_key, row.source_id, row.kind, row.speakers, row.folded, row.comments + added
+    )
+    write(connection, [entry])
+
+
+CURRENT_TEXTS = (
+    select(
+        DOCUMENTS.c.id,
+        DOCUMENTS.c.published_at,
+        DOCUMENTS.c.source_id,
+        DOCUMENTS.c.kind,
+        DOCUMENTS.c.speakers,
+        VERSIONS.c.title,
+        VERSIONS.c.body,
+    )
+    .join(VERSIONS, (VERSIONS.c.document_id == DOCUMENTS.c.id) & (VERSIONS.c.number == DOCUMENTS.c.version))
+    .where(DOCUMENTS.c.id > bindparam("after"))
+    .order_by(DOCUMENTS.c.id)
+    .limit(bindparam("size"))
+)
+
+
+def rebuild_batch(connection: Connection, after: int, size: int = BATCH) -> tuple[int, int] | None:
+    """Re-index the documents after id `after` (up to `size`); (last id, count), or None when done."""
+    rows = connection.execute(CURRENT_TEXTS, {"after": after, "size": size}).all()
+    if not rows:
+        return None
+    ids = [row.id for row in rows]
+    comments: dict[int, list[str]] = {}
+    for document_id, text in connection.execute(
+        select(COMMENTS.c.document_id, COMMENTS.c.text)
+        .where(COMMENTS.c.document_id.in_(ids))
+        .order_by(COMMENTS.c.document_id, COMMENTS.c.id)
+    ):
+        comments.setdefault(document_id, []).append(text)
+    entries = [
+        Entry(
+            row.id,
+            sort_key(row.published_at),
+            row.source_id,
+            row.kind,
+            speakers_text(row.speakers or ()),
+            folded_text(row.title, row.body),
+            fold_comments(comments.get(row.id, ())),
+        )
+        for row in rows
+    ]
+    write(connection, entries)
+    return ids[-1], len(ids)
+
+
+def rebuild(connection: Connection, progress: Callable[[int], None] | None = None) -> int:
+    """Re-index every document on one connection; returns how many."""
+    after, total = 0, 0
+    while (done := rebuild_batch(connection, after)) is not None:
+        after, count = done
+        total += count
+        if progress is not None:
+            progress(count)
+    return total
+
+
+def document_count(connection: Connection) -> int:
+    """How many documents a rebuild goes through."""
+    return connection.execute(select(func.count()).select_from(DOCUMENTS)).scalar() or 0
