@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time
 
 import click
 
-from diplowatch.options import db_option
+from diplowatch.options import db_option, read_archive
 from diplowatch.settings import load
 from store import db, search_index
 from store.search import Hit, QueryError, SearchFilters, search
@@ -96,9 +96,9 @@ def search_command(
         originals_only=originals,
         include_comments=comments,
     )
-    engine = db.open_engine(load(database_url=database_url).database_url)
+    _, factory = read_archive(database_url)
     try:
-        with db.session_factory(engine)() as session:
+        with factory() as session:
             page = search(
                 session,
                 " ".join(query),
@@ -109,8 +109,6 @@ def search_command(
             )
     except QueryError as error:
         raise click.ClickException(str(error)) from error
-    finally:
-        engine.dispose()
     for hit in page.hits:
         click.echo(_json(hit) if as_json else _readable(hit))
     if not as_json:
