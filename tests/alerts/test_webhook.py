@@ -39,7 +39,8 @@ def test_a_change_arrives_signed_with_the_documented_body(
     body = request.json()
     assert list(body) == [
         "schema", "type", "event_id", "delivery_id", "subscription", "detected_at",
-        "document", "summary", "diff", "comments", "text",
+        "document", "summary", "diff", "comments", "comments_total", "comments_omitted",
+        "text", "text_omitted_chars",
     ]  # fmt: skip
     assert body["schema"] == "diplowatch.alert.v1" and body["type"] == "changed"
     assert (body["event_id"], body["delivery_id"], body["subscription"]) == (1, delivery, "hook")

@@ -29,6 +29,7 @@ __all__ = ["digest_due", "payload", "record_change", "summary"]
 
 SUMMARY_PARAGRAPHS = 3
 SUMMARY_CHARS = 1200
+STORED_COMMENTS = 100  # an event keeps this many of its new comments (messages show fewer; budget.py)
 
 
 def summary(body: str, paragraphs: int = SUMMARY_PARAGRAPHS, limit: int = SUMMARY_CHARS) -> list[str]:
@@ -69,8 +70,9 @@ def payload(change: Change, completes: list[int]) -> dict[str, Any]:
                 "posted_at": comment.posted_at.isoformat() if comment.posted_at else None,
                 "text": comment.text,
             }
-            for comment in change.comments
+            for comment in change.comments[:STORED_COMMENTS]
         ],
+        "comments_total": len(change.comments),
     }
 
 

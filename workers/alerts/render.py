@@ -26,10 +26,13 @@ from jinja2 import (
 )
 
 from store.outbox import EventView, Item, Job
+from workers.alerts import budget
+from workers.alerts.budget import NORMAL, Budget
 from workers.alerts.outgoing import Outgoing, RejectedDelivery
 from workers.alerts.subscriptions import Subscription
 
 SUBJECT_CHARS = 200
+MAIL_OVERHEAD = 4096  # headers and MIME boundaries
 LABELS = {
     "new": "New",
     "changed": "Changed",
@@ -111,36 +114,49 @@ def _comments(data: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [comment | {"posted_at": _time(comment.get("posted_at"))} for comment in data]
 
 
-def _item_payload(kind: str, event: EventView) -> dict[str, Any]:
+def _parts(event: EventView, allowance: Budget) -> dict[str, Any]:
+    """An event's payload parts cut to the budget, with counts of what was left out."""
+    found = list(event.payload["comments"])
+    kept, _ = budget.comments(found, allowance)
+    total = int(event.payload.get("comments_total", len(found)))  # events keep only the first ones
+    return {
+        "summary": event.payload["summary"],
+        "diff": budget.diff(event.payload["diff"], allowance),
+        "comments": kept,
+        "comments_total": total,
+        "comments_omitted": total - len(kept),
+    }
+
+
+def _item_payload(kind: str, event: EventView, allowance: Budget = NORMAL) -> dict[str, Any]:
     """One event as the webhook JSON carries it (docs/webhooks.md)."""
     return {
         "type": kind,
         "event_id": event.id,
         "detected_at": _iso(event.created_at),
         "document": event.payload["document"],
-        "summary": event.payload["summary"],
-        "diff": event.payload["diff"],
-        "comments": event.payload["comments"],
+        **_parts(event, allowance),
     }
 
 
-def _item_context(kind: str, event: EventView) -> dict[str, Any]:
+def _item_context(kind: str, event: EventView, allowance: Budget = NORMAL) -> dict[str, Any]:
     """One event as templates see it: times as datetimes."""
+    parts = _parts(event, allowance)
     return {
         "type": kind,
         "event_id": event.id,
         "detected_at": event.created_at,
         "document": _document(event.payload["document"]),
-        "summary": event.payload["summary"],
-        "diff": event.payload["diff"],
-        "comments": _comments(event.payload["comments"]),
+        **parts,
+        "comments": _comments(parts["comments"]),
     }
 
 
-def alert_context(job: Job, subscription: Subscription) -> dict[str, Any]:
+def alert_context(job: Job, subscription: Subscription, allowance: Budget = NORMAL) -> dict[str, Any]:
     """Variables of the alert templates (and `payload`, the documented webhook JSON)."""
     assert job.event is not None, "an alert delivery always has its event"
-    item = _item_payload(job.kind, job.event)
+    item = _item_payload(job.kind, job.event, allowance)
+    text, text_omitted = budget.text(job.body, allowance)
     payload = {
         "schema": "diplowatch.alert.v1",
         "type": item.pop("type"),
@@ -148,22 +164,24 @@ def alert_context(job: Job, subscription: Subscription) -> dict[str, Any]:
         "delivery_id": job.delivery_id,
         "subscription": subscription.name,
         **item,
-        "text": job.body,
+        "text": text,
+        "text_omitted_chars": text_omitted,
     }
-    return _item_context(job.kind, job.event) | {
+    return _item_context(job.kind, job.event, allowance) | {
         "delivery_id": job.delivery_id,
         "subscription": subscription.name,
-        "text": job.body or "",
+        "text": text or "",
         "labels": LABELS,
         "payload": payload,
     }
 
 
-def _groups(items: tuple[Item, ...]) -> list[dict[str, Any]]:
+def _groups(items: tuple[Item, ...], allowance: Budget = NORMAL) -> list[dict[str, Any]]:
     """A digest's items grouped by source (sources in name order, items in time order)."""
     by_source: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for item in items:
-        by_source[item.event.payload["document"]["source"]].append(_item_context(item.kind, item.event))
+        context = _item_context(item.kind, item.event, allowance)
+        by_source[item.event.payload["document"]["source"]].append(context)
     return [{"source": source, "entries": by_source[source]} for source in sorted(by_source)]
 
 
@@ -176,26 +194,32 @@ def window_label(start: datetime, end: datetime, mode: str, zone: str = "UTC") -
     return f"{local_start:%Y-%m-%d %H:%M}–{local_end:%H:%M}{suffix}"
 
 
-def digest_context(job: Job, subscription: Subscription, zone: str = "UTC") -> dict[str, Any]:
+def digest_context(
+    job: Job, subscription: Subscription, zone: str = "UTC", allowance: Budget = NORMAL
+) -> dict[str, Any]:
     """Variables of the digest templates (and `payload`, the documented webhook JSON)."""
     assert job.window_start is not None and job.window_end is not None, "a digest always has its window"
     label = window_label(job.window_start, job.window_end, subscription.mode, zone)
     window = {"mode": subscription.mode, "start": job.window_start, "end": job.window_end, "label": label}
+    shown = job.items[: allowance.items]
     payload = {
         "schema": "diplowatch.digest.v1",
         "type": "digest",
         "delivery_id": job.delivery_id,
         "subscription": subscription.name,
         "window": window | {"start": _iso(job.window_start), "end": _iso(job.window_end)},
-        "items": [_item_payload(item.kind, item.event) for item in job.items],
+        "items": [_item_payload(item.kind, item.event, allowance) for item in shown],
+        "items_total": len(job.items),
+        "items_omitted": len(job.items) - len(shown),
     }
     return {
         "type": "digest",
         "delivery_id": job.delivery_id,
         "subscription": subscription.name,
         "window": window,
-        "groups": _groups(job.items),
+        "groups": _groups(shown, allowance),
         "count": len(job.items),
+        "omitted": len(job.items) - len(shown),
         "labels": LABELS,
         "payload": payload,
     }
@@ -212,9 +236,38 @@ def _render(env: Environment, name: str, context: dict[str, Any]) -> str:
 
 
 def outgoing(env: Environment, job: Job, subscription: Subscription, zone: str = "UTC") -> Outgoing:
-    """The job rendered for the subscription's channel (`zone` names digest days and hours)."""
+    """The job rendered for the subscription's channel (`zone` names digest days and hours).
+
+    A message over its channel's size limit is rendered again with the tight budget; one still over
+    it (a template that repeats itself) is a failure no retry fixes.
+    """
+    for allowance in budget.BUDGETS:
+        message = _outgoing(env, job, subscription, zone, allowance)
+        if budget.fits(size(message), subscription.channel_kind):
+            return message
+    raise RejectedDelivery(
+        f"the rendered message is {size(message):,} bytes even with the tight budget, over the "
+        f"{subscription.channel_kind} limit"
+    )
+
+
+def size(message: Outgoing) -> int:
+    """Bytes a message takes on the wire, about: the webhook body, or the mail's parts base64-encoded."""
+    if message.body:
+        return len(message.body)
+    parts = len(message.subject.encode()) + len(message.text.encode()) + len(message.html.encode())
+    return parts * 4 // 3 + MAIL_OVERHEAD
+
+
+def _outgoing(
+    env: Environment, job: Job, subscription: Subscription, zone: str, allowance: Budget
+) -> Outgoing:
+    """The job rendered with one budget."""
     digest = job.kind == "digest"
-    context = digest_context(job, subscription, zone) if digest else alert_context(job, subscription)
+    if digest:
+        context = digest_context(job, subscription, zone, allowance)
+    else:
+        context = alert_context(job, subscription, allowance)
     names = TEMPLATES["digest" if digest else "alert"]
     key = f"digest-{job.delivery_id}" if digest else str(context["event_id"])
     channel = subscription.channel_kind
