@@ -41,6 +41,7 @@ def to_text(view: DocumentView) -> str:
             "published",
             f"{_iso(view.published_at)} ({view.published_precision})" if view.published_at else None,
         ),
+        ("posted on", view.extras.get("posted_on")),
         ("speakers", ", ".join(view.speakers) or None),
         ("location", view.location),
         ("version", str(view.version)),

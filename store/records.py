@@ -42,4 +42,6 @@ def record(view: DocumentView) -> dict[str, Any]:
         "credits": view.extras.get("credits", []),
         # a transcript turn by turn; [] for statements and articles
         "turns": [{"speaker": turn["speaker"], "text": turn["text"]} for turn in view.turns],
+        # the day the page was posted, where that is not the statement's own date (embassy reposts)
+        "posted_on": view.extras.get("posted_on"),
     }

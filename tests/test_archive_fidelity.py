@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -124,3 +126,69 @@ def test_comment_times_keep_the_sites_offset(database_url: str, factory: session
     invoke("reparse", "--db", database_url)
     (fixed,) = [record for record in exported(database_url).values() if record["comments"]]
     assert [comment["posted_at"] for comment in fixed["comments"]] == times
+
+
+CAPTURE = corpus_dir().parent / "captures" / "usembassy-zh-advancing-reciprocity.txt"
+RECIPROCITY = "提高美国-中国外交关系对等性"
+
+
+def statement_paragraphs() -> list[str]:
+    """The statement's own paragraphs in the embassy capture (after the speaker's line)."""
+    lines = [line.strip() for line in CAPTURE.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return lines[lines.index("国务卿迈克尔·蓬佩奥(MICHAEL R. POMPEO)声明") + 1 :]
+
+
+def listing_capture() -> str:
+    """An embassy listing capture (seed 002's shape) whose first excerpt is this statement's."""
+    header = "美国国务院 发言人办公室 华盛顿特区 2020年9月2日 国务卿迈克尔·蓬佩奥(MICHAEL R. POMPEO)声明"
+    opening = statement_paragraphs()[0][:150]
+    other = "美国与东盟的伙伴关系"
+    other_text = "2020年9月1日 美国将继续与东盟各国在广泛领域开展合作,促进地区的繁荣与稳定。"
+    blocks = [
+        f"{RECIPROCITY}\n\n{RECIPROCITY} {header} {opening}...\n阅读更多»",
+        f"{other}\n\n{other} {other_text}\n阅读更多»",
+    ]
+    return "\n\n".join(blocks) + "\n\n展示更多 ∨\n"
+
+
+def state_gov_capture() -> str:
+    """The same statement as a state.gov translation capture (seeds 000/001's shape)."""
+    top = [
+        RECIPROCITY,
+        "",
+        "Advancing Reciprocity in U.S.-China Diplomatic Relations",
+        "迈克尔·蓬佩奥(国务卿)",
+    ]
+    end = [f"美国务院 | {RECIPROCITY}", "Responses"]
+    return "\n".join([*top, "华盛顿特区", "2020年9月2日", *statement_paragraphs(), *end]) + "\n"
+
+
+def seed_one(database_url: str, folder: Path, name: str, text: str) -> None:
+    """Seed one file."""
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    invoke("seed", "--db", database_url, "--no-progress", str(path))
+
+
+@pytest.mark.parametrize("order", ["listing-state-capture", "capture-listing-state"])
+def test_embassy_capture_links_to_its_excerpt_and_the_state_gov_copy(
+    order: str, database_url: str, tmp_path: Path
+) -> None:
+    files = {
+        "listing": ("listing.txt", listing_capture()),
+        "state": ("state.txt", state_gov_capture()),
+        "capture": (CAPTURE.name, CAPTURE.read_text(encoding="utf-8")),
+    }
+    for step in order.split("-"):
+        seed_one(database_url, tmp_path, *files[step])
+    records = [json.loads(line) for line in invoke("export", "--db", database_url).splitlines()]
+    by_source = {(r["source"], r["is_excerpt"], r["title"]): r for r in records}
+    full = by_source[("usembassy-china", False, RECIPROCITY)]
+    excerpt = by_source[("usembassy-china", True, RECIPROCITY)]
+    state = by_source[("state-gov", False, RECIPROCITY)]
+    assert full["published_at"] == "2020-09-02T00:00:00-04:00" and full["posted_on"] == "2020-09-03"
+    assert full["speakers"] == ["迈克尔·蓬佩奥"] and full["location"] == "华盛顿特区"
+    assert excerpt["excerpt_of"] == full["id"]
+    # The same statement from Washington: one of the two is the other's duplicate.
+    assert (full["duplicate_of"], state["duplicate_of"]) in {(state["id"], None), (None, full["id"])}
+    assert "posted on: 2020-09-03" in invoke("show", "--db", database_url, str(full["id"]))

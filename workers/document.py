@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 Precision = Literal["datetime", "date", "unknown"]
@@ -54,3 +54,9 @@ class Document:
     credits: tuple[str, ...] = ()
     # A transcript's turns in order; () for statements and articles.
     turns: tuple[Turn, ...] = ()
+    # The day the page was posted when it differs in kind from the statement's own date (the
+    # embassy reposting a Washington statement a day later).
+    posted_on: date | None = None
+    # The key of the same statement's other form: a full statement's listing excerpt, or the full
+    # statement an excerpt cuts short. Linked by identity when both are archived.
+    counterpart: str | None = None

@@ -346,6 +346,8 @@ def _extras(parsed: ParsedDocument) -> dict[str, Any]:
     }
     if parsed.turns:  # statements and articles have none; not storing [] keeps older rows current
         extras["turns"] = [{"speaker": turn.speaker, "text": turn.text} for turn in parsed.turns]
+    if parsed.posted_on:
+        extras["posted_on"] = parsed.posted_on.isoformat()
     return extras
 
 
@@ -382,10 +384,34 @@ def _create(session: Session, prepared: Prepared, raw_page_id: int, thresholds: 
         body_lines=prepared.body_lines,
     )
     status = _match(session, document_id, prepared, thresholds) if prepared.matchable else "new"
+    if _link_counterpart(session, document_id, parsed) and status == "new":
+        status = "excerpt"
     if status != "duplicate":
         _index(session, document_id, values, replace=False)
     told = _alert(session, "new", document_id, 1, parsed) if status != "duplicate" else ()
     return Outcome(status, document_id, deliveries=told)
+
+
+def _link_counterpart(session: Session, document_id: int, parsed: ParsedDocument) -> bool:
+    """Link a statement and its listing excerpt that name each other; True when the newcomer is the excerpt.
+
+    Identity beats likeness: this link replaces an `excerpt_of` link the sketches made elsewhere
+    (say, to the same statement from state.gov).
+    """
+    if not parsed.counterpart:
+        return False
+    other = session.connection().execute(FIND_DOCUMENT, {"key": parsed.counterpart}).first()
+    if other is None:
+        return False
+    excerpt, full = (document_id, other.id) if parsed.is_excerpt else (other.id, document_id)
+    found = session.scalar(
+        select(DocumentLink).where(DocumentLink.document_id == excerpt, DocumentLink.kind == "excerpt_of")
+    )
+    if found is None:
+        session.add(DocumentLink(document_id=excerpt, target_id=full, kind="excerpt_of", score=1.0))
+    else:
+        found.target_id, found.score = full, 1.0
+    return parsed.is_excerpt
 
 
 def _match(session: Session, document_id: int, prepared: Prepared, thresholds: Thresholds) -> Status:

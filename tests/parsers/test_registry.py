@@ -18,7 +18,13 @@ SEED_FORMATS = {
 
 
 def test_registry_names() -> None:
-    assert set(FORMATS) == {"state-text", "embassy-listing-text", "jekyll-post", "wenxuecity-text"}
+    assert set(FORMATS) == {
+        "state-text",
+        "embassy-listing-text",
+        "embassy-statement-text",
+        "jekyll-post",
+        "wenxuecity-text",
+    }
     for fmt in FORMATS.values():
         assert isinstance(fmt, Format)
         assert callable(fmt.detect) and callable(fmt.parse) and callable(fmt.decode)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import dataclasses
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
 from tests.mirror import Mirror
 from tests.mirror.fixtures import require_sources
 from workers.document import Document
-from workers.parsers import Parsed, parse
+from workers.parsers import Parsed, embassy_listing, parse
 
 FAMILY = "usembassy-china"
 ORIGIN = "https://china.usembassy-china.org.cn"
@@ -65,7 +65,10 @@ def test_statement_page_fields(site: Mirror) -> None:
     assert crawled.format == "usembassy-html"
     assert crawled.degraded is None
     (page,) = crawled.documents
-    assert page.key == page.url == ORIGIN + article.path
+    # The key is the statement's day and title, as a text capture of the page gives it (no URL there).
+    assert page.key == embassy_listing.statement_key(date(2021, 3, 31), "香港政策法报告")
+    assert page.url == ORIGIN + article.path
+    assert page.counterpart == embassy_listing.excerpt_key(date(2021, 3, 31), "香港政策法报告")
     assert page.source == "usembassy-china"
     assert page.kind == "statement"
     assert not page.is_excerpt
@@ -89,6 +92,7 @@ def test_statements_extend_their_excerpts(excerpts: list[Document], site: Mirror
     for article in site.articles(FAMILY):
         (page,) = crawl(site, article.path).documents
         excerpt = by_url[page.url]
+        assert (page.counterpart, excerpt.counterpart) == (excerpt.key, page.key)
         assert page.title == excerpt.title
         assert page.published_at == excerpt.published_at
         assert page.published_precision == excerpt.published_precision
@@ -142,7 +146,9 @@ def test_detected_by_content_without_url(site: Mirror) -> None:
     with urllib.request.urlopen(site.url(FAMILY, LISTING)) as response:
         listing = parse(response.read())
     assert statement.format == "usembassy-html"
-    # Without a URL the key is the page's own canonical link (normalised to https).
-    assert statement.documents[0].key == site.url(FAMILY, article.path).replace("http:", "https:", 1)
+    # Without a URL the page is its own canonical link (normalised to https); the key is the same.
+    (with_url,) = crawl(site, article.path).documents
+    assert statement.documents[0].url == site.url(FAMILY, article.path).replace("http:", "https:", 1)
+    assert statement.documents[0].key == with_url.key
     assert listing.format == "usembassy-listing-html"
     assert len(listing.documents) == 10

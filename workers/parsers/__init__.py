@@ -26,6 +26,7 @@ from workers.errors import ParseError
 from workers.parsers import (
     discovery,
     embassy_listing,
+    embassy_statement,
     jekyll_post,
     rfa_html,
     state_gov_html,
@@ -82,6 +83,7 @@ FORMATS: dict[str, Format] = {
     jekyll_post.NAME: Format(jekyll_post.detect, jekyll_post.parse),
     wenxuecity_text.NAME: Format(wenxuecity_text.detect, wenxuecity_text.parse),
     embassy_listing.NAME: Format(embassy_listing.detect, embassy_listing.parse),
+    embassy_statement.NAME: Format(embassy_statement.detect, embassy_statement.parse),
     state_text.NAME: Format(state_text.detect, state_text.parse),
 }
 

@@ -21,7 +21,11 @@ LISTING_DATE = re.compile(
     r"(?P<cy>\d{4})\s*年\s*(?P<cm>\d{1,2})\s*月\s*(?P<cd>\d{1,2})\s*日"
     r"|(?<!\d)(?P<iy>\d{4})/(?P<im>\d{1,2})/(?P<id>\d{1,2})(?!\d)"
     r"|(?<!\d)(?P<um>\d{1,2})/(?P<ud>\d{1,2})/(?P<uy>\d{4})(?!\d)"
+    # The embassy's WordPress dates: "九月 3, 2020" (month names 一月…十二月, day, year).
+    r"|(?<![一二三四五六七八九十])(?P<nm>十[一二]|[一二三四五六七八九十])月\s*(?P<nd>\d{1,2})\s*[,，]\s*(?P<ny>\d{4})(?!\d)"
 )
+CN_MONTHS = ("一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二")
+CN_MONTH_NUMBERS = {name: number for number, name in enumerate(CN_MONTHS, start=1)}
 ZONE_CN = r"(?:美国)?东部(?P<zone>夏令|标准)?时间"
 HALF_DAY = r"(?P<half>上午|早上|凌晨|中午|下午|晚上)"
 CLOCK = r"(?P<h>\d{1,2})[:：](?P<mi>\d{2})\s*(?P<ampm>[AaPp]\.?[Mm]\.?)?"
@@ -130,8 +134,9 @@ def clock_datetime(day: date, clock: re.Match[str], zone: str | None) -> datetim
 def first_listing_date(text: str) -> tuple[date, re.Match[str]] | None:
     """The earliest valid date in `text` in any of the listing's shapes, with its match."""
     for match in LISTING_DATE.finditer(text):
-        shape = next(prefix for prefix in "ciu" if match[prefix + "y"])
-        day = make_date(match[shape + "y"], match[shape + "m"], match[shape + "d"])
+        shape = next(prefix for prefix in "ciun" if match[prefix + "y"])
+        month = CN_MONTH_NUMBERS[match["nm"]] if shape == "n" else match[shape + "m"]
+        day = make_date(match[shape + "y"], month, match[shape + "d"])
         if day:
             return day, match
     return None
@@ -222,3 +227,11 @@ def site_timestamp(value: str) -> Stamp | None:
     clock = match["clock"].replace(",", ".")
     hours, rest = clock.split(":", 1)
     return parse_iso(f"{match['day']}T{int(hours):02d}:{rest}{zone}")
+
+
+def month_name_day(text: str) -> date | None:
+    """The day of a text that is only an embassy date such as "九月 3, 2020"."""
+    first = first_listing_date(text.strip())
+    if first is None or first[1]["ny"] is None or first[1].span() != (0, len(text.strip())):
+        return None
+    return first[0]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import unicodedata
+from datetime import date
 
 from workers.document import Document
 from workers.errors import ParseError
@@ -12,6 +14,7 @@ from workers.parsers.text import fold_spaces, sha1_16
 NAME = "embassy-listing-text"
 SOURCE = "usembassy-china"
 KEY_PREFIX = "usembassy-china:excerpt:"
+STATEMENT_KEY_PREFIX = "usembassy-china:"
 UNDATED = "undated"
 
 # "Read more" closes each excerpt; "show more" closes the page.
@@ -75,15 +78,30 @@ def speakers_in(excerpt: str, date_end: int) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+def excerpt_key(day: date | None, title: str) -> str:
+    """The identity of a statement's listing excerpt: the statement's day and its title."""
+    return f"{KEY_PREFIX}{day.isoformat() if day else UNDATED}:{sha1_16(title)}"
+
+
+def statement_key(day: date | None, title: str) -> str:
+    """The identity of the full statement (a captured or a crawled page alike): day and title.
+
+    Not the page's URL: a capture names none, and the URL's slug comes from an English title the
+    capture does not show.
+    """
+    folded = unicodedata.normalize("NFKC", fold_spaces(title))  # "（" and "(" make one title
+    return f"{STATEMENT_KEY_PREFIX}{day.isoformat() if day else UNDATED}:{sha1_16(folded)}"
+
+
 def excerpt_document(lines: list[str], url: str | None) -> Document:
     """One statement's excerpt as a Document."""
     title = lines[0]
     body = excerpt_text(title, lines[1:])
     dated = eastern_stamp(body)
     stamp, date_end = dated if dated else (None, 0)
-    day = stamp.at.date().isoformat() if stamp else UNDATED
+    day = stamp.at.date() if stamp else None
     return Document(
-        key=f"{KEY_PREFIX}{day}:{sha1_16(title)}",
+        key=excerpt_key(day, title),
         source=SOURCE,
         kind="statement",
         title=title,
@@ -93,6 +111,7 @@ def excerpt_document(lines: list[str], url: str | None) -> Document:
         published_precision=stamp.precision if stamp else "unknown",
         speakers=speakers_in(body, date_end),
         is_excerpt=True,
+        counterpart=statement_key(day, title),
     )
 
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from datetime import date
 from types import MappingProxyType
 
 from lxml.html import HtmlElement
 
-from workers.document import Document
 from workers.errors import ParseError
-from workers.parsers import embassy_listing
-from workers.parsers.dates import Stamp, eastern_stamp, parse_iso
+from workers.parsers import embassy_listing, embassy_statement
+from workers.parsers.dates import Stamp, eastern_midnight, month_name_day, parse_iso
 from workers.parsers.html_page import (
     PageResult,
     Selectors,
@@ -27,6 +28,7 @@ from workers.parsers.html_page import (
     page_title,
     select_all,
     select_first,
+    text_of,
     url_matches,
 )
 from workers.parsers.html_text import published_in
@@ -51,8 +53,6 @@ ARTICLE_PATH = re.compile(r"^/zh/(?!(?:category|tag|feed|page|author|search|wp-[
 SITE_MARKERS = re.compile(r"""id=["']language-switch["']|美国驻华大使馆(?:和领事馆)?\s*</title>""")
 CHINESE_PAGE = re.compile(r"""<html[^>]*\slang=["']?zh""", re.IGNORECASE)
 TITLE_SUFFIX = re.compile(r"\s+[-–—|]\s+美国驻华大使馆(?:和领事馆)?\s*$")
-# The inline date sits in the statement's opening words (title, date, time, speaker).
-HEADER_CHARS = 200
 
 
 def matches(url: str | None, content_type: str | None = None) -> bool:
@@ -79,28 +79,36 @@ def element_stamp(element: HtmlElement | None) -> Stamp | None:
     return Stamp(fixed_eastern(stamp.at), stamp.precision) if stamp else None
 
 
-def publication(header: str, root: HtmlElement, selectors: Selectors) -> tuple[Stamp | None, int, str]:
-    """The publication time (inline date first, as the listing gives it), where it ends, and any miss."""
-    dated = eastern_stamp(header)
-    if dated:
-        return dated[0], dated[1], ""
-    element = select_first(root, selectors["date"], NAME)
+def posted(element: HtmlElement | None) -> tuple[date | None, Stamp | None]:
+    """The posting day as the page shows it ("九月 3, 2020", else its datetime's own day), and its time."""
+    if element is None:
+        return None, None
     stamp = element_stamp(element)
+    shown = month_name_day(text_of(element))
+    written = parse_iso(element.get("datetime") or "")
+    return shown or (written.at.date() if written else None), stamp
+
+
+def fallback_date(
+    element: HtmlElement | None, root: HtmlElement, selectors: Selectors
+) -> tuple[Stamp | None, str]:
+    """When the page was posted (entry date, else metadata): the date of a statement without its own."""
+    stamp = element_stamp(element)
+    if stamp is None and element is not None:
+        shown = month_name_day(text_of(element))
+        stamp = Stamp(eastern_midnight(shown), "date") if shown else None
     if stamp:
-        return stamp, 0, ""
+        return stamp, ""
     meta = published_in(root)
-    stamp = Stamp(fixed_eastern(meta.at), meta.precision) if meta else None
     reason = "" if element is not None else miss("date", selectors["date"], "used the page's metadata")
-    return stamp, 0, reason
+    return (Stamp(fixed_eastern(meta.at), meta.precision) if meta else None), reason
 
 
 def parse(text: str, url: str | None, selectors: Selectors) -> PageResult:
     """The one statement on a Chinese statement page."""
     root = html_root(text, NAME)
     origin = url or canonical_link(root)
-    if not origin:
-        raise ParseError("no URL: the key of an embassy statement is its canonical URL", NAME)
-    canonical = normalize_url(origin)
+    canonical = normalize_url(origin) if origin else None
     misses: list[str] = []
     title = first_text(root, selectors["title"], NAME)
     if not title:
@@ -113,24 +121,20 @@ def parse(text: str, url: str | None, selectors: Selectors) -> PageResult:
         misses.append(miss("body", selectors["body"], "used the general extractor"))
         lines = general_extract(text)
     lines = without_title(lines, title)
-    stamp, date_end, date_miss = publication(" ".join(lines)[:HEADER_CHARS], root, selectors)
-    misses.append(date_miss)
+    header = embassy_statement.read_header(lines)
+    body = lines[header.lines :]
+    element = select_first(root, selectors["date"], NAME)
+    day, _ = posted(element)
+    fallback, date_miss = fallback_date(element, root, selectors)
+    if embassy_statement.own_date(header, body)[0] is None:
+        misses.append(date_miss)
     reason = degraded(NAME, misses)
-    if not lines or not title:
+    if not body or not title:
         raise ParseError(f"{reason or NAME}: no statement text found", NAME)
     english = select_first(root, selectors["english"], NAME)
     twin = (english.get("value") or english.get("href") or "").strip() if english is not None else ""
-    document = Document(
-        key=canonical,
-        source=SOURCE,
-        kind="statement",
-        title=title,
-        body="\n".join(lines),
-        url=canonical,
-        published_at=stamp.at if stamp else None,
-        published_precision=stamp.precision if stamp else "unknown",
-        speakers=embassy_listing.speakers_in(" ".join(lines), date_end),
-        is_excerpt=False,
+    document = replace(
+        embassy_statement.full_statement(title, body, canonical, header, day, fallback),
         related=tuple(filter(None, [on_site(twin, canonical) if twin else None])),
     )
     return PageResult((document,), reason)
