@@ -38,6 +38,7 @@ from workers.parsers import (
 )
 from workers.parsers.decode import check_not_empty_or_binary, decode_html, decode_utf8, sniff_utf8
 from workers.parsers.html_page import PageFormat, Selectors, decode_page, looks_like_markup
+from workers.parsers.nesting import flatten
 from workers.parsers.state_text import state_gov_key_from_url
 from workers.parsers.text import storable
 
@@ -134,10 +135,17 @@ def with_defaults(defaults: Selectors, overrides: Selectors | None) -> Selectors
 def parse_page(name: str, text: str, url: str | None, selectors: Selectors | None) -> Parsed:
     """The documents of a decoded page read as page format `name`."""
     chosen = PAGE_FORMATS[name]
+    text, flattened = (text, None) if name in MAY_BE_EMPTY else flatten(text)
     result = chosen.parse(text, url, with_defaults(chosen.selectors, selectors))
     if not result.documents and name not in MAY_BE_EMPTY:
-        raise ParseError("no documents found", name)
-    return Parsed(name, result.documents, result.degraded)
+        raise ParseError(f"no documents found ({flattened})" if flattened else "no documents found", name)
+    return Parsed(name, result.documents, joined(result.degraded, flattened))
+
+
+def joined(*reasons: str | None) -> str | None:
+    """Degraded-result reasons as one (None when there is none)."""
+    found = [reason for reason in reasons if reason]
+    return "; ".join(found) if found else None
 
 
 def clean(value: Any) -> Any:
@@ -214,7 +222,8 @@ def parse_bytes(
         text = chosen.decode(data)
     except ParseError as error:
         raise ParseError(error.reason, fmt) from error
+    text, flattened = flatten(text)  # a mirrored post's HTML body can be as deep as a page
     documents = chosen.parse(text, url)
     if not documents:
         raise ParseError("no documents found", fmt)
-    return Parsed(fmt, documents)
+    return Parsed(fmt, documents, flattened)
