@@ -1,4 +1,4 @@
-# One image for every role of a deployment (see docker-compose.yml): migrate, scheduler, worker,
+# One image for every role of a deployment (see docker-compose.yml): migrate, scheduler, worker, web,
 # and the embedded `diplowatch run` when started without a command.
 FROM python:3.11-slim
 
@@ -15,6 +15,7 @@ COPY diplowatch/ diplowatch/
 COPY crawler/ crawler/
 COPY workers/ workers/
 COPY store/ store/
+COPY web/ web/
 RUN pip install . && rm -rf build *.egg-info
 
 # The seed files, so `diplowatch seed` works in the container too.

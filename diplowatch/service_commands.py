@@ -32,14 +32,24 @@ def run(database_url: str | None, threads: int, no_web: bool) -> None:
 @db_option
 @broker_option
 @click.option("--threads", default=4, show_default=True, help="Worker threads.")
-def worker(database_url: str | None, broker_url: str | None, threads: int) -> None:
+@click.option(
+    "--metrics-port",
+    type=int,
+    help="Serve Dramatiq's Prometheus metrics on this port (default: DIPLOWATCH_WORKER_METRICS_PORT; off).",
+)
+def worker(database_url: str | None, broker_url: str | None, threads: int, metrics_port: int | None) -> None:
     """Consume the queue (run any number of these, on any machine sharing Redis and the database)."""
-    settings = load(database_url=database_url, broker_url=broker_url)
+    settings = load(database_url=database_url, broker_url=broker_url, worker_metrics_port=metrics_port)
     if settings.broker_url.startswith("memory://"):
         raise click.ClickException(
             "a worker process needs a shared broker: set DIPLOWATCH_BROKER_URL=redis://…"
         )
     _, broker = service.build(settings)
+    if settings.worker_metrics_port is not None:
+        from workers import metrics
+
+        metrics.expose(broker, settings.worker_metrics_host, settings.worker_metrics_port)
+        click.echo(f"worker metrics at http://{settings.worker_metrics_host}:{settings.worker_metrics_port}/")
     service.run_worker(broker, threads)
 
 

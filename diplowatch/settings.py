@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = 8080
     web_token: SecretStr | None = None
+    # A worker's own Prometheus endpoint (Dramatiq's middleware metrics); off when no port is set.
+    worker_metrics_host: str = "127.0.0.1"
+    worker_metrics_port: int | None = None
 
 
 def load(**overrides: object) -> Settings:

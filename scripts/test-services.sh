@@ -80,11 +80,11 @@ fi
 BROWSER_PACKAGES=()
 command -v chromium >/dev/null || BROWSER_PACKAGES+=(chromium)
 command -v chromedriver >/dev/null || BROWSER_PACKAGES+=(chromium-driver)
-if command -v fc-list >/dev/null && ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
-  BROWSER_PACKAGES+=(fonts-noto-cjk)
-elif ! command -v fc-list >/dev/null; then
-  BROWSER_PACKAGES+=(fonts-noto-cjk)
-fi
+FONTS=$(fc-list 2>/dev/null || true)  # not piped into grep -q: with pipefail, its early exit fails the pipe
+case "$FONTS" in
+  *"Noto Sans CJK"*) ;;
+  *) BROWSER_PACKAGES+=(fonts-noto-cjk) ;;
+esac
 if [ ${#BROWSER_PACKAGES[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     say "installing ${BROWSER_PACKAGES[*]} from Debian's packages (browser tests)"

@@ -521,3 +521,13 @@ def change(session: Session, document_id: int, old: int, new: int) -> Change | N
         diff.compare(before.body, after.body),
         diff.diff(before.body, after.body),
     )
+
+
+def feed_marker(session: Session) -> tuple[int, int]:
+    """What every feed depends on, read from two primary keys: the newest version and the newest link.
+
+    Versions and links are only ever added, so an unchanged marker means an unchanged feed.
+    """
+    newest_version = session.scalar(select(func.max(Version.id))) or 0
+    newest_link = session.scalar(select(func.max(DocumentLink.id))) or 0
+    return newest_version, newest_link

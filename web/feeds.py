@@ -9,7 +9,9 @@ answers conditional requests (ETag, Last-Modified) with 304.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated
@@ -119,18 +121,67 @@ def conditional(request: Request, body: bytes, updated: datetime) -> Response:
     return Response(body, media_type="application/atom+xml; charset=utf-8", headers=headers)
 
 
+class Cache:
+    """Built feeds by URL, valid while the archive's feed marker is unchanged (readers poll a lot)."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self.lock = threading.Lock()
+        self.built: OrderedDict[str, tuple[tuple[int, int], bytes, datetime]] = OrderedDict()
+
+    def get(self, key: str, marker: tuple[int, int]) -> tuple[bytes, datetime] | None:
+        with self.lock:
+            found = self.built.get(key)
+            if found is None or found[0] != marker:
+                return None
+            self.built.move_to_end(key)
+            return found[1], found[2]
+
+    def put(self, key: str, marker: tuple[int, int], body: bytes, updated: datetime) -> None:
+        with self.lock:
+            self.built[key] = (marker, body, updated)
+            self.built.move_to_end(key)
+            while len(self.built) > self.size:
+                self.built.popitem(last=False)
+
+
+def _cache(request: Request) -> Cache:
+    """The app's own feed cache (one per app: two apps may read two archives)."""
+    state = request.app.state
+    if not hasattr(state, "feeds"):
+        state.feeds = Cache()
+    found: Cache = state.feeds
+    return found
+
+
+def cached(request: Request, db: Session, build: Callable[[], tuple[bytes, datetime]]) -> Response:
+    """The feed from the cache when nothing was added since it was built, else built now."""
+    key = str(request.url.include_query_params(token="")) + "|" + str(request.base_url)
+    marker = reading.feed_marker(db)
+    cache = _cache(request)
+    found = cache.get(key, marker)
+    if found is None:
+        found = build()
+        cache.put(key, marker, *found)
+    return conditional(request, *found)
+
+
 def _respond(
     request: Request, feed_id: str, title: str, self_path: str, html_path: str, entries: list[reading.Entry]
-) -> Response:
+) -> tuple[bytes, datetime]:
     body = atom(request, feed_id, title, self_path, html_path, entries)
-    return conditional(request, body, max((e.created_at for e in entries), default=EPOCH))
+    return body, max((e.created_at for e in entries), default=EPOCH)
 
 
 @router.get("/all.atom")
 def everything(request: Request, db: Db) -> Response:
     """New documents and edits from every source (copies of a statement left out)."""
-    entries = reading.entries(db, skip_copies=True, limit=ENTRIES)
-    return _respond(request, "all", "diplowatch: everything", "/feeds/all.atom", "/", entries)
+
+    def build() -> tuple[bytes, datetime]:
+        entries = reading.entries(db, skip_copies=True, limit=ENTRIES)
+        return _respond(request, "all", "diplowatch: everything", "/feeds/all.atom", "/", entries)
+
+    return cached(request, db, build)
 
 
 @router.get("/sources/{name}.atom")
@@ -138,11 +189,15 @@ def source(request: Request, db: Db, name: str) -> Response:
     """One source's new documents and edits."""
     if name not in reading.source_names(db):
         raise HTTPException(404, f"no source {name!r}")
-    entries = reading.entries(db, source=name, limit=ENTRIES)
     html = "/?" + params.query_string({"source": [name]})
-    return _respond(
-        request, f"source/{name}", f"diplowatch: {name}", f"/feeds/sources/{name}.atom", html, entries
-    )
+
+    def build() -> tuple[bytes, datetime]:
+        entries = reading.entries(db, source=name, limit=ENTRIES)
+        return _respond(
+            request, f"source/{name}", f"diplowatch: {name}", f"/feeds/sources/{name}.atom", html, entries
+        )
+
+    return cached(request, db, build)
 
 
 @router.get("/documents/{document_id}.atom")
@@ -151,15 +206,19 @@ def document(request: Request, db: Db, document_id: int) -> Response:
     found = reading.document(db, document_id)
     if found is None:
         raise HTTPException(404, f"no document #{document_id}")
-    entries = reading.entries(db, document_ids=[document_id], limit=ENTRIES)
-    return _respond(
-        request,
-        f"document/{document_id}",
-        f"diplowatch: {found.title}",
-        f"/feeds/documents/{document_id}.atom",
-        f"/documents/{document_id}",
-        entries,
-    )
+
+    def build() -> tuple[bytes, datetime]:
+        entries = reading.entries(db, document_ids=[document_id], limit=ENTRIES)
+        return _respond(
+            request,
+            f"document/{document_id}",
+            f"diplowatch: {found.title}",
+            f"/feeds/documents/{document_id}.atom",
+            f"/documents/{document_id}",
+            entries,
+        )
+
+    return cached(request, db, build)
 
 
 @router.get("/search.atom")
@@ -176,14 +235,18 @@ def search(
 ) -> Response:
     """A saved search: new documents and edits of the documents it finds (newest matches)."""
     found = params.filters(source, kind, speaker, since, until, originals)
-    ids = searching.matching_ids(db, q, found, ENTRIES)
-    entries = reading.entries(db, document_ids=ids, limit=ENTRIES) if ids else []
     query = params.query_string({"q": q, **params.as_params(found)})
-    return _respond(
-        request,
-        f"search?{query}",
-        f"diplowatch: search {q}",
-        f"/feeds/search.atom?{query}",
-        f"/search?{query}",
-        entries,
-    )
+
+    def build() -> tuple[bytes, datetime]:
+        ids = searching.matching_ids(db, q, found, ENTRIES)
+        entries = reading.entries(db, document_ids=ids, limit=ENTRIES) if ids else []
+        return _respond(
+            request,
+            f"search?{query}",
+            f"diplowatch: search {q}",
+            f"/feeds/search.atom?{query}",
+            f"/search?{query}",
+            entries,
+        )
+
+    return cached(request, db, build)

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi import HTTPException
 from sqlalchemy.orm import Session
 
 from store.reading import FilterError, Filters
 
 
 def _module() -> Any:
-    from store import search  # type: ignore[attr-defined,unused-ignore]  # lands with the search issue
-
+    try:
+        from store import search  # type: ignore[attr-defined,unused-ignore]  # lands with the search issue
+    except ImportError as error:
+        raise HTTPException(503, "search is not available in this version") from error
     return search
 
 

@@ -15,7 +15,7 @@ from tests.service.support import ROOT
 
 DATABASE_URL = "postgresql://diplowatch@postgres:5432/diplowatch"
 BROKER_URL = "redis://redis:6379/0"
-APP_SERVICES = ("migrate", "scheduler", "worker")
+APP_SERVICES = ("migrate", "scheduler", "worker", "web")
 
 
 @pytest.fixture(scope="module")
@@ -68,3 +68,13 @@ def test_the_image_installs_the_package() -> None:
     assert "pip install ." in dockerfile
     cmd = next(line for line in dockerfile.splitlines() if line.startswith("CMD "))
     check_command(json.loads(cmd.removeprefix("CMD ")))
+
+
+def test_the_web_service_is_reachable_only_with_a_token(services: dict[str, dict[str, Any]]) -> None:
+    web = services["web"]
+    assert "DIPLOWATCH_WEB_TOKEN" in web["environment"]  # any address but loopback needs it
+    assert web["ports"] == ["127.0.0.1:8080:8080"]  # published on the host's loopback only
+    assert "/healthz" in " ".join(web["healthcheck"]["test"])
+    assert web["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    dockerfile = (ROOT / "Dockerfile").read_text("utf-8")
+    assert "COPY web/ web/" in dockerfile  # templates and the stylesheet ship as package data
