@@ -81,6 +81,7 @@ def create_app(config: Config, engine: Engine | None = None) -> Guard:
         redoc_url=None,
     )
     app.state.diplowatch = Context(config, engine, db.session_factory(engine))
+    app.state.feeds = feeds.Cache()
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.exception_handler(StarletteHTTPException)

@@ -147,10 +147,7 @@ class Cache:
 
 def _cache(request: Request) -> Cache:
     """The app's own feed cache (one per app: two apps may read two archives)."""
-    state = request.app.state
-    if not hasattr(state, "feeds"):
-        state.feeds = Cache()
-    found: Cache = state.feeds
+    found: Cache = request.app.state.feeds
     return found
 
 
