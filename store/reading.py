@@ -127,10 +127,12 @@ def _like_escaped(text: str) -> str:
 def _speaker_condition(speaker: str) -> ColumnElement[bool]:
     """Speakers (a JSON list) containing `speaker`, case-insensitively.
 
-    The list is stored as JSON text with non-ASCII escaped, so the name is escaped the same way.
+    The list is JSON text: written with non-ASCII as is (store.db's serializer) or, by older
+    versions, \\u-escaped; the name is looked for in both spellings.
     """
-    escaped = json.dumps(speaker.strip())[1:-1]
-    return cast(Document.speakers, String).ilike(f"%{_like_escaped(escaped)}%", escape="!")
+    text = cast(Document.speakers, String)
+    spellings = {json.dumps(speaker.strip(), ensure_ascii=flag)[1:-1] for flag in (False, True)}
+    return or_(*(text.ilike(f"%{_like_escaped(spelling)}%", escape="!") for spelling in sorted(spellings)))
 
 
 def _day_start(day: date) -> datetime:

@@ -7,7 +7,7 @@ One document is the `export` record; lists page with an opaque `cursor`. Errors 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from sqlalchemy.orm import Session
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from store import overview, reading
 from store.archive import DocumentView
 from store.records import record
-from web import params
+from web import params, searching
 from web.app import session
 
 router = APIRouter(prefix="/api/v1", tags=["archive"])
@@ -159,6 +159,56 @@ def comments(db: Db, document_id: int) -> dict[str, Any]:
     """The comment thread, oldest first."""
     view = _view(db, document_id)
     return {"document_id": document_id, "comments": record(view)["comments"]}
+
+
+@router.get("/search", summary="Full-text search")
+def search(
+    db: Db,
+    q: Annotated[
+        str, Query(min_length=1, description="Words or a phrase; Chinese words of two characters work")
+    ],
+    source: Annotated[list[str] | None, Query(description="Source name (repeatable)")] = None,
+    kind: Annotated[
+        list[str] | None, Query(description="transcript, statement or article (repeatable)")
+    ] = None,
+    speaker: Annotated[str | None, Query(description="A speaker's name contains this")] = None,
+    since: Annotated[date | None, Query(description="Published on or after this day (UTC)")] = None,
+    until: Annotated[date | None, Query(description="Published on or before this day (UTC)")] = None,
+    originals: Annotated[bool, Query(description="Leave out duplicates and excerpts")] = False,
+    order: Annotated[Literal["relevance", "newest"], Query()] = "relevance",
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=reading.MAX_LIMIT)] = 20,
+) -> dict[str, Any]:
+    """Hits with snippets (a list of [text, is_match] pieces), `next_cursor`, and `total` when cheap."""
+    found = params.filters(
+        source,
+        kind,
+        speaker,
+        since.isoformat() if since else None,
+        until.isoformat() if until else None,
+        "1" if originals else None,
+    )
+    page = searching.run(db, q, found, order, cursor, limit)
+    return {
+        "hits": [
+            {
+                "id": hit.document_id,
+                "title": hit.title,
+                "source": hit.source,
+                "kind": hit.kind,
+                "published_at": _iso(hit.published_at),
+                "published_precision": hit.published_precision,
+                "snippet": [[text, matched] for text, matched in hit.snippet],
+                "links": {
+                    "self": f"/api/v1/documents/{hit.document_id}",
+                    "html": f"/documents/{hit.document_id}",
+                },
+            }
+            for hit in page.hits
+        ],
+        "next_cursor": page.next_cursor,
+        "total": page.total,
+    }
 
 
 @router.get("/sources", summary="Sources and their crawls")

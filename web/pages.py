@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from store import overview, reading
-from web import params, templating
+from web import params, searching, templating
 from web.app import session
 
 router = APIRouter(include_in_schema=False)
@@ -151,3 +151,43 @@ def api_page(request: Request) -> HTMLResponse:
         for method, operation in methods.items()
     ]
     return templating.render(request, "api.html", {"operations": operations})
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search(
+    request: Request,
+    db: Db,
+    q: str = "",
+    source: Many = None,
+    kind: Many = None,
+    speaker: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    originals: str | None = None,
+    order: str = "relevance",
+    cursor: str | None = None,
+) -> HTMLResponse:
+    """Full-text search with highlighted snippets and the timeline's filters."""
+    found = params.filters(source, kind, speaker, since, until, originals)
+    if order not in ("relevance", "newest"):
+        raise reading.FilterError("order: relevance or newest")
+    page = (
+        searching.run(db, q, found, "newest" if order == "newest" else "relevance", cursor)
+        if q.strip()
+        else None
+    )
+    current = {"q": q, **params.as_params(found), "order": order if order != "relevance" else None}
+    return templating.render(
+        request,
+        "search.html",
+        {
+            "q": q,
+            "page": page,
+            "order": order,
+            "current": params.as_params(found),
+            "here": current,
+            "sources": reading.source_names(db),
+            "kinds": reading.KINDS,
+            "first_page": cursor is None,
+        },
+    )

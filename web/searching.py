@@ -1,50 +1,51 @@
-"""The search issue's store.search, with the timeline's filters (one adapter for page, API and feed)."""
+"""store.search with the timeline's filters: one adapter for the search page, the API and the feed."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import UTC, datetime, time, timedelta
 
-from fastapi import HTTPException
 from sqlalchemy.orm import Session
 
-from store.reading import FilterError, Filters
+from store import search
+from store.reading import KINDS, FilterError, Filters, source_names
 
 
-def _module() -> Any:
-    try:
-        from store import search  # type: ignore[attr-defined,unused-ignore]  # lands with the search issue
-    except ImportError as error:
-        raise HTTPException(503, "search is not available in this version") from error
-    return search
-
-
-def search_filters(found: Filters) -> Any:
-    """The timeline filters as store.search's SearchFilters (days become UTC day bounds)."""
-    from datetime import UTC, datetime, time, timedelta
-
-    search = _module()
+def search_filters(found: Filters) -> search.SearchFilters:
+    """The timeline filters as SearchFilters: days become UTC bounds (the search's are inclusive)."""
     since = datetime.combine(found.since, time.min, tzinfo=UTC) if found.since else None
-    until = datetime.combine(found.until + timedelta(days=1), time.min, tzinfo=UTC) if found.until else None
+    end = datetime.combine(found.until + timedelta(days=1), time.min, tzinfo=UTC) if found.until else None
     return search.SearchFilters(
         sources=found.sources,
         kinds=found.kinds,
         speaker=found.speaker,
         since=since,
-        until=until,
+        until=end - timedelta(seconds=1) if end else None,
         originals_only=found.originals_only,
     )
+
+
+def _check(db: Session, found: Filters) -> None:
+    """The same 422s the timeline gives for the same filters."""
+    unknown = sorted(set(found.sources) - set(source_names(db)))
+    if unknown:
+        raise FilterError(f"unknown source: {', '.join(unknown)}")
+    wrong = sorted(set(found.kinds) - set(KINDS))
+    if wrong:
+        raise FilterError(f"unknown kind: {', '.join(wrong)} (kinds: {', '.join(KINDS)})")
+    if found.since and found.until and found.since > found.until:
+        raise FilterError("the date range ends before it starts")
 
 
 def run(
     db: Session,
     query: str,
     found: Filters,
-    order: str = "relevance",
+    order: search.Order = "relevance",
     cursor: str | None = None,
     limit: int = 20,
-) -> Any:
-    """One page of hits; a query the search cannot read is a FilterError (422)."""
-    search = _module()
+) -> search.SearchPage:
+    """One page of hits; a query or cursor the search cannot read is a FilterError (422)."""
+    _check(db, found)
     try:
         return search.search(db, query, search_filters(found), order=order, cursor=cursor, limit=limit)
     except search.QueryError as error:

@@ -103,3 +103,20 @@ def test_openapi_schema(client: TestClient) -> None:
     ):
         assert path in schema["paths"], path
     assert not any(path.startswith(("/feeds", "/documents")) for path in schema["paths"])
+
+
+def test_search(client: TestClient, archive: Archive) -> None:
+    found = client.get("/api/v1/search", params={"q": "反对"}).json()
+    assert {hit["id"] for hit in found["hits"]} == {archive.statement, archive.duplicate}
+    assert found["total"] == 2
+    snippet = found["hits"][0]["snippet"]
+    assert ["反对", True] in snippet and all(isinstance(text, str) for text, _ in snippet)
+    first = client.get("/api/v1/search", params={"q": "反对", "limit": 1, "order": "newest"}).json()
+    assert len(first["hits"]) == 1 and first["next_cursor"]
+    second = client.get(
+        "/api/v1/search", params={"q": "反对", "limit": 1, "order": "newest", "cursor": first["next_cursor"]}
+    ).json()
+    assert {first["hits"][0]["id"], second["hits"][0]["id"]} == {archive.statement, archive.duplicate}
+    assert client.get("/api/v1/search", params={"q": "反对", "cursor": "junk"}).status_code == 422
+    assert client.get("/api/v1/search", params={"q": ""}).status_code == 422
+    assert client.get("/api/v1/search", params={"q": "反对", "source": "nowhere"}).status_code == 422

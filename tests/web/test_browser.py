@@ -82,6 +82,23 @@ def test_open_the_diff_of_a_changed_document(browser: webdriver.Chrome, site: tu
     assert "坚决" in cells[0].text and "强烈" not in cells[0].text and "强烈" in cells[1].text
 
 
+def test_search_a_two_character_chinese_word(browser: webdriver.Chrome, site: tuple[str, Archive]) -> None:
+    base, archive = site
+    browser.get(base + "/")
+    browser.find_element(By.LINK_TEXT, "Search").click()
+    box = browser.find_element(By.NAME, "q")
+    box.send_keys("反对")
+    box.submit()
+    marks = browser.find_elements(By.CSS_SELECTOR, "li.hit .snippet mark")
+    assert marks and {mark.text for mark in marks} == {"反对"}
+    assert set(titles(browser)) == {"外交部发言人答记者问（更新）", "中国外交部回应美国声明"}
+    browser.find_element(By.NAME, "originals").click()
+    browser.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click()
+    assert titles(browser) == ["外交部发言人答记者问（更新）"]
+    browser.find_element(By.LINK_TEXT, "外交部发言人答记者问（更新）").click()
+    assert browser.current_url.endswith(f"/documents/{archive.statement}")
+
+
 def test_follow_a_feed_link(browser: webdriver.Chrome, site: tuple[str, Archive]) -> None:
     base, archive = site
     browser.get(base + "/?source=state-gov")

@@ -100,3 +100,16 @@ def test_a_new_version_reaches_a_polled_feed(
     newest = feedparser.parse(after.content).entries[0]
     assert newest.id.endswith(f"document/{archive.statement}/version/3")
     assert "+ 新增的第三版内容。" in newest.summary
+
+
+def test_saved_search_feed(client: TestClient, archive: Archive) -> None:
+    feed = parsed(client, "/feeds/search.atom?q=反对")
+    documents = {entry.id.split("document/")[1].split("/")[0] for entry in feed.entries}
+    assert documents == {str(archive.statement), str(archive.duplicate)}
+    narrowed = parsed(client, "/feeds/search.atom?q=反对&source=wenxuecity")
+    assert {entry.id.split("document/")[1].split("/")[0] for entry in narrowed.entries} == {
+        str(archive.duplicate)
+    }
+    assert parsed(client, "/feeds/search.atom?q=没有这个词组").entries == []
+    tag = client.get("/feeds/search.atom?q=反对").headers["etag"]
+    assert client.get("/feeds/search.atom?q=反对", headers={"If-None-Match": tag}).status_code == 304

@@ -218,3 +218,20 @@ def test_transcript_is_shown_turn_by_turn(client: TestClient, archive: Archive) 
     turns = re.findall(r'<li class="turn"><span class="speaker">([^<]+)</span>', html)
     assert turns == ["MR MILLER", "QUESTION", "MR MILLER"]
     assert "Washington, DC" in html and "Matthew Miller" in html
+
+
+def test_search_page_highlights_a_two_character_word(client: TestClient, archive: Archive) -> None:
+    html = client.get("/search?q=反对").text
+    ids = [int(x) for x in re.findall(r'<a class="title" href="/documents/(\d+)"', html)]
+    assert set(ids) == {archive.statement, archive.duplicate}
+    assert "<mark>反对</mark>" in html
+    assert 'href="/feeds/search.atom?q=%E5%8F%8D%E5%AF%B9"' in html  # the saved search's feed
+    only = client.get("/search?q=反对&originals=1&source=mfa-china").text
+    assert [int(x) for x in re.findall(r'<a class="title" href="/documents/(\d+)"', only)] == [
+        archive.statement
+    ]
+    english = client.get("/search?q=agreement&order=newest").text
+    assert "<mark>agreement</mark>" in english
+    assert client.get("/search?q=反对&source=nowhere").status_code == 422
+    assert client.get("/search?q=反对&order=random").status_code == 422
+    assert "<mark>" not in client.get("/search").text  # an empty search asks for a query
