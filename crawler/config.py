@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -11,6 +12,7 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from crawler.revisits import parse_duration
 from crawler.scope import HostRule
 from workers.errors import DiplowatchError
 
@@ -31,6 +33,7 @@ REQUIRED_ENTRIES: dict[str, tuple[str, ...]] = {
     "listing": ("listings",),
 }
 PAGE_KINDS = ("page", "listing")
+MIN_INTERVAL = 1.0  # minutes: the shortest discovery interval on a real site (a mirror may go lower)
 
 
 class SourceConfigError(DiplowatchError):
@@ -64,12 +67,13 @@ class Source(BaseModel):
     sitemap_follow: str | None = None  # regex: which sub-sitemaps of a sitemap index to read
     allow: str | None = None  # regex: only page URLs matching it are fetched
     selectors: dict[str, dict[str, str]] = Field(default_factory=dict)
-    interval: float = Field(60.0, gt=0, description="minutes between scheduled crawls")
+    interval: float = Field(5.0, gt=0, description="minutes between discovery rounds (at least 1)")
     delay: float = Field(2.0, ge=0, description="seconds between requests to the site")
     concurrency: int = Field(2, ge=1, le=64)
     enabled: bool = True
-    revisit_days: float = Field(0.0, ge=0)
-    revisit_max: int = Field(200, ge=0)
+    # Ages after its first fetch at which a page is re-checked (then every last step); empty: never.
+    revisits: tuple[timedelta, ...] = ()
+    revisit_max: int = Field(100, ge=0, description="revisits per discovery round at most")
     max_pages: int = Field(1000, ge=1, description="discovery pages (feed, listing, API) per crawl")
     rate_limit_statuses: tuple[int, ...] = (429, 503)
     retries: int = Field(6, ge=0, description="retries of a rate-limited request")
@@ -93,6 +97,21 @@ class Source(BaseModel):
         for host in value:
             HostRule.parse(host)
         return value
+
+    @field_validator("revisits", mode="before")
+    @classmethod
+    def _schedule(cls, value: Any) -> tuple[timedelta, ...]:
+        """Durations (`1h`, `6h`, `1d`, or minutes), each longer than the one before."""
+        if value is None:
+            return ()
+        if isinstance(value, str | int | float):
+            value = [value]
+        steps = tuple(parse_duration(item) for item in value)
+        if any(step <= timedelta(0) for step in steps):
+            raise ValueError("revisit times must be positive")
+        if any(later <= earlier for earlier, later in zip(steps, steps[1:], strict=False)):
+            raise ValueError("revisit times must grow: each one longer than the one before")
+        return steps
 
     @field_validator("sitemap_follow", "allow")
     @classmethod
@@ -122,7 +141,14 @@ class Source(BaseModel):
             raise ValueError(f"spider {self.spider!r} needs {' or '.join(needed)} (entry points)")
         if self.listings and not self.listing_links:
             raise ValueError("listings need listing_links (a CSS selector of the links to follow)")
+        if self.enabled and self.interval < MIN_INTERVAL and self.fetch_from is None:
+            raise ValueError(f"interval: a real site is polled at most every {MIN_INTERVAL:g} minute")
         return self
+
+    @property
+    def discovery_interval(self) -> timedelta:
+        """Time between two discovery rounds."""
+        return timedelta(minutes=self.interval)
 
     def entry_urls(self, field: str, base: str | None = None) -> list[str]:
         """Absolute URLs of one kind of entry point, on `base` (default: the configured base)."""

@@ -15,6 +15,7 @@ BODY_BYTES = PREFIX + "body_bytes"
 STORED = PREFIX + "stored"
 STORED_DISCOVERY = PREFIX + "stored_discovery"  # of which feeds, sitemaps, API lists, listing pages
 REVALIDATED = PREFIX + "revalidated"
+REVISITS = PREFIX + "revisits"  # article pages asked for because their revisit was due
 RATE_LIMITED = PREFIX + "rate_limited"
 NEW_COMMENTS = PREFIX + "new_comments"
 DEGRADED = PREFIX + "degraded"
@@ -55,6 +56,7 @@ def crawl_counts(values: dict[str, Any]) -> Counts:
         "new_comments": int(values.get(NEW_COMMENTS, 0)),
         "rate_limited": int(values.get(RATE_LIMITED, 0)),
         "revalidated": int(values.get(REVALIDATED, 0)),
+        "revisits": int(values.get(REVISITS, 0)),
         "degraded": int(values.get(DEGRADED, 0)),
         "unparsed": int(values.get(UNPARSED, 0)),
         "store_errors": int(values.get(STORE_ERRORS, 0)),

@@ -1,4 +1,4 @@
-"""What spiders hand to the pipeline: a fetched response, a revalidated page, or a failed fetch."""
+"""What spiders hand to the pipeline: a fetched response, a checked or revalidated page, a failed fetch."""
 
 from __future__ import annotations
 
@@ -26,6 +26,16 @@ class Fetched:
     fetched_at: datetime
     listed_modified: str | None = None
     selectors: dict[str, str] = field(default_factory=dict)
+    next_check: datetime | None = None  # an article page's next revisit
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """A 304 for an article page: it was asked for at `at` and is due again at `next_check`."""
+
+    key: str
+    at: datetime
+    next_check: datetime | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from crawler.items import Fetched, FetchFailed, Revalidated
-from store import fetches, raw
+from crawler.items import Checked, Fetched, FetchFailed, Revalidated
+from store import fetches, raw, schedule
 
 SELECTORS_HEADER = "x-diplowatch-selectors"  # {field: CSS selector}: the source's, for the page parser
 ROLE_HEADER = "x-diplowatch-role"  # "page" or "discovery"
@@ -28,8 +28,13 @@ def raw_headers(item: Fetched) -> dict[str, Any]:
     return headers
 
 
-def persist(session: Session, source: str, item: Fetched | Revalidated | FetchFailed) -> int | None:
+def persist(
+    session: Session, source: str, item: Fetched | Checked | Revalidated | FetchFailed
+) -> int | None:
     """Write one item; returns the raw page id of a fetched response (None for the others)."""
+    if isinstance(item, Checked):
+        schedule.record_check(session, source, item.key, item.at, item.next_check)
+        return None
     if isinstance(item, Revalidated):
         fetches.record_listed(session, source, item.key, item.listed_modified)
         return None
@@ -47,6 +52,8 @@ def persist(session: Session, source: str, item: Fetched | Revalidated | FetchFa
         fetched_at=item.fetched_at,
     )
     fetches.record_fetch(session, source, fetch)
+    if item.role == "page":
+        schedule.record_check(session, source, item.key, item.fetched_at, item.next_check)
     if item.url != item.key:  # redirected: the final URL answers conditional requests too
         fetches.record_fetch(session, source, replace(fetch, url=item.url))
     return raw_id

@@ -15,13 +15,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crawler import counts
 from crawler.handoff import DEFAULT, HANDOFFS, Handoff
-from crawler.items import Fetched, FetchFailed, Revalidated
+from crawler.items import Checked, Fetched, FetchFailed, Revalidated
 from crawler.persist import persist
 from store import db
 from store.db import transaction
 from workers.ingest import Outcome, Thresholds
 
-Item = Fetched | Revalidated | FetchFailed
+Item = Fetched | Checked | Revalidated | FetchFailed
 BATCH = 100  # items per transaction at most
 
 DATABASE_URL = "DIPLOWATCH_DATABASE_URL"
@@ -59,7 +59,7 @@ class ArchivePipeline:
 
     async def process_item(self, item: Any) -> Any:
         """Queue the item for the writer and wait for its outcomes."""
-        if not isinstance(item, Fetched | Revalidated | FetchFailed):
+        if not isinstance(item, Fetched | Checked | Revalidated | FetchFailed):
             return item
         loop = asyncio.get_running_loop()
         future: asyncio.Future[list[Outcome]] = loop.create_future()

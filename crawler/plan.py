@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from crawler import revisits
 from crawler.config import Source
 from crawler.urls import Rebase
-from store import crawls, fetches
+from store import crawls, fetches, schedule
 from store.fetches import Known
 from store.types import utcnow
 
@@ -24,7 +25,7 @@ class Decision(enum.Enum):
     NEW = "new"  # never fetched: fetch it
     CHANGED = "changed"  # discovery says it changed since we fetched it: fetch it (conditionally)
     RECHECK = "recheck"  # discovery does not say: ask the server whether it changed (conditionally)
-    SKIP = "skip"  # discovery says it did not change: no request at all
+    SKIP = "skip"  # discovery says it did not change (or leaves it to the revisits): no request at all
 
     @property
     def fresh(self) -> bool:
@@ -54,7 +55,8 @@ class Plan:
         if known is None or not known.fetched:
             return Decision.NEW
         if listed_modified is None:
-            return Decision.RECHECK
+            # Nothing says whether it changed: the page's revisit schedule decides when to ask.
+            return Decision.SKIP if self.source.revisits else Decision.RECHECK
         if listed_modified == known.listed_modified:
             return Decision.SKIP
         return Decision.CHANGED
@@ -71,6 +73,12 @@ class Plan:
             headers["If-Modified-Since"] = known.last_modified
         return headers
 
+    def next_check(self, key: str, now: datetime) -> datetime | None:
+        """When the page at canonical URL `key`, asked for at `now`, is due to be checked again."""
+        known = self.known.get(key)
+        first = known.first_fetched_at if known is not None and known.fetched else now
+        return revisits.next_check(self.source.revisits, first or now, now, key)
+
     def listed(self, key: str) -> str | None:
         """The change time discovery gave for `key` when it was last fetched."""
         known = self.known.get(key)
@@ -82,15 +90,15 @@ def load(
 ) -> Plan:
     """The plan of a crawl of `source` (fetched from `fetch_base` when not from the real site)."""
     moment = now or utcnow()
-    revisit: list[str] = []
-    if source.revisit_days > 0:
-        since = moment - timedelta(days=source.revisit_days)
-        revisit = fetches.recent_pages(session, source.name, since, source.revisit_max)
+    due: list[Known] = []
+    if source.revisits:
+        budget = revisits.round_budget(source.revisit_max, source.discovery_interval, source.delay)
+        due = schedule.due(session, source.name, moment, budget)
     return Plan(
         source=source,
         rebase=Rebase.of(source.base_url, fetch_base),
-        known=fetches.known(session, source.name),
+        known={**fetches.known(session, source.name), **{page.url: page for page in due}},
         cursor=crawls.cursor(session, source.name),
-        revisit=tuple(revisit),
+        revisit=tuple(page.url for page in due),
         retry=tuple(fetches.unfetched(session, source.name, MAX_ATTEMPTS)),
     )

@@ -31,6 +31,9 @@ from workers.ingest import Thresholds
 from workers.scheduler import Scheduler, SourceSchedule
 
 log = logging.getLogger(__name__)
+# Rounds of different sources need not start together, but a round late by more than this would
+# show in how soon a new statement is found.
+MAX_JITTER = timedelta(seconds=5)
 
 
 def record_dead_letter(factory: sessionmaker[Session]) -> Callable[[str, str, str], None]:
@@ -116,7 +119,7 @@ def schedules(settings: Settings) -> list[SourceSchedule]:
     from crawler import config
 
     return [
-        SourceSchedule(name, timedelta(minutes=source.interval), timedelta(minutes=source.interval) / 10)
+        SourceSchedule(name, source.discovery_interval, min(source.discovery_interval / 10, MAX_JITTER))
         for name, source in config.load(settings.sources_file).items()
         if source.enabled
     ]

@@ -130,24 +130,6 @@ def record_failure(session: Session, source: str, url: str, role: str, error: st
     )
 
 
-def recent_pages(session: Session, source: str, since: datetime, limit: int) -> list[str]:
-    """Pages first fetched since `since`, newest first: the ones whose comment threads still grow."""
-    if limit <= 0:
-        return []
-    return list(
-        session.scalars(
-            select(FETCHED.c.url)
-            .where(
-                FETCHED.c.source == source,
-                FETCHED.c.role == "page",
-                FETCHED.c.first_fetched_at >= since,
-            )
-            .order_by(FETCHED.c.first_fetched_at.desc(), FETCHED.c.id.desc())
-            .limit(limit)
-        )
-    )
-
-
 def unfetched(session: Session, source: str, max_failures: int) -> list[tuple[str, str]]:
     """(url, role) of URLs that failed and never arrived, fewer than `max_failures` times: retry them."""
     rows = session.execute(

@@ -217,6 +217,7 @@ class FetchedUrl(Base):
     __table_args__ = (
         UniqueConstraint("source", "url_sha256"),
         Index("ix_fetched_urls_source_first_fetched_at", "source", "first_fetched_at"),
+        Index("ix_fetched_urls_source_next_check_at", "source", "next_check_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     url_sha256: Mapped[str] = mapped_column(String(64))
@@ -233,6 +234,9 @@ class FetchedUrl(Base):
     # Failed fetches since the last success: a page that never arrived is retried by later crawls.
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # An article page's revisit schedule: its last request (200 or 304) and when it is due again.
+    last_checked_at: Mapped[datetime | None] = mapped_column()
+    next_check_at: Mapped[datetime | None] = mapped_column()
 
 
 class Subscription(Base):

@@ -21,7 +21,7 @@ from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 
 from crawler import counts, discovery
-from crawler.items import Fetched, FetchFailed, Revalidated, Role
+from crawler.items import Checked, Fetched, FetchFailed, Revalidated, Role
 from crawler.middlewares import OutOfScope
 from crawler.plan import Decision, Plan
 from crawler.urls import FETCHED_FROM
@@ -91,7 +91,7 @@ class SourceSpider(scrapy.Spider):
 
     # ---- the round ---------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
-        """Retries of pages that never arrived, revisits of recent pages, then the entry points."""
+        """Retries of pages that never arrived, pages due for a revisit, then the entry points."""
         for request in (*self.retry_requests(), *self.revisit_requests(), *self.entry_requests()):
             yield request
 
@@ -102,8 +102,9 @@ class SourceSpider(scrapy.Spider):
                 yield self.page_request(self.rebase.fetchable(key))
 
     def revisit_requests(self) -> Iterator[scrapy.Request]:
-        """Recent pages re-checked conditionally (their comment threads still grow)."""
+        """Pages whose revisit is due, checked conditionally (edits, growing comment threads)."""
         for key in self.plan.revisit:
+            self.crawler.stats.inc_value(counts.REVISITS)
             yield self.page_request(self.rebase.fetchable(key))
 
     def entry_requests(self) -> Iterator[scrapy.Request]:
@@ -201,25 +202,28 @@ class SourceSpider(scrapy.Spider):
         headers = header_dict(response)
         headers[FETCHED_FROM] = response.url
         selectors = self.source.page_selectors("page" if role == "page" else kind)
+        key, now = self.rebase.canonical(requested_url(response)), utcnow()
         return Fetched(
             role=role,
             url=self.rebase.canonical(response.url),
-            key=self.rebase.canonical(requested_url(response)),
+            key=key,
             fetched_from=response.url,
             body=response.body,
             headers=headers,
-            fetched_at=utcnow(),
+            fetched_at=now,
             listed_modified=response.meta.get("listed"),
             selectors=selectors,
+            next_check=self.plan.next_check(key, now) if role == "page" else None,
         )
 
     def parse_page(self, response: Response) -> Iterator[Any]:
-        """An article page: store it; a 304 costs nothing (unless discovery's change time moved)."""
+        """An article page: store it; a 304 moves only its revisit time (and discovery's change time)."""
         if response.status == 304:
-            key = self.rebase.canonical(requested_url(response))
+            key, now = self.rebase.canonical(requested_url(response)), utcnow()
             listed = response.meta.get("listed")
             if listed is not None and listed != self.plan.listed(key):
                 yield Revalidated(key, listed)
+            yield Checked(key, now, self.plan.next_check(key, now))
             return
         yield self.stored(response, "page")
 

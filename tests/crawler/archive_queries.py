@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from store import crawls
-from store.models import Base, Comment, Document, RawPage, Version
+from store import crawls, schedule
+from store.db import transaction
+from store.models import Base, Comment, Document, FetchedUrl, RawPage, Version
+from store.schedule import PageChecks
 
 # Tables a crawl that finds nothing new may write to: its own log row.
 LOG_TABLES = {"crawls"}
@@ -74,3 +77,24 @@ def attention(factory: sessionmaker[Session]) -> dict[str, str]:
     """Sources needing attention, with the reason."""
     with factory() as session:
         return {item.source: item.reason for item in crawls.attention(session)}
+
+
+def let_time_pass(factory: sessionmaker[Session], source: str, by: timedelta) -> None:
+    """As if `by` had passed since the source's pages were fetched: every fetch and check time moves back
+    (the crawler's clock cannot be moved: it runs in its own process)."""
+    times = ("first_fetched_at", "last_fetched_at", "last_checked_at", "next_check_at")
+    with transaction(factory) as session:
+        for row in session.scalars(select(FetchedUrl).where(FetchedUrl.source == source)):
+            for name in times:
+                if (value := getattr(row, name)) is not None:
+                    setattr(row, name, value - by)
+
+
+def schedule_of(factory: sessionmaker[Session], source: str) -> dict[str, PageChecks]:
+    """Each article page's revisit schedule, by canonical URL."""
+    with factory() as session:
+        urls = session.scalars(
+            select(FetchedUrl.url).where(FetchedUrl.source == source, FetchedUrl.role == "page")
+        )
+        found = {url: schedule.page_checks(session, source, url) for url in urls}
+    return {url: checks for url, checks in found.items() if checks is not None}

@@ -31,7 +31,7 @@ def test_the_shipped_sources_are_the_four_families_on_their_real_sites() -> None
     state = sources["state-gov"]
     assert state.delay == 5.0 and state.concurrency == 1 and 403 in state.rate_limit_statuses
     assert state.page_selectors("page")["body"] == "div.entry-content"
-    assert sources["wenxuecity"].revisit_days > 0
+    assert sources["wenxuecity"].revisits
 
 
 def test_a_user_file_changes_only_what_it_names(tmp_path: Path) -> None:

@@ -33,7 +33,9 @@ def test_pages_are_skipped_only_when_discovery_says_they_did_not_change() -> Non
     assert plan.decide("c", "t1") is Decision.NEW  # tried before but never arrived
     assert plan.decide("a", "t1") is Decision.SKIP
     assert plan.decide("a", "t2") is Decision.CHANGED
-    assert plan.decide("a", None) is Decision.RECHECK
+    assert plan.decide("a", None) is Decision.SKIP  # its revisit schedule decides when to ask
+    unscheduled = Plan(source.model_copy(update={"revisits": ()}), plan.rebase, plan.known)
+    assert unscheduled.decide("a", None) is Decision.RECHECK  # no schedule: ask every time it is listed
     assert plan.decide("b", "t1") is Decision.CHANGED
     assert plan.validators("a") == {
         "If-None-Match": '"etag"',
