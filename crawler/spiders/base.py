@@ -105,7 +105,8 @@ class SourceSpider(scrapy.Spider):
         """Pages whose revisit is due, checked conditionally (edits, growing comment threads)."""
         for key in self.plan.revisit:
             self.crawler.stats.inc_value(counts.REVISITS)
-            yield self.page_request(self.rebase.fetchable(key))
+            # Discovery's last word on the page stays: a revisit has nothing to say about it.
+            yield self.page_request(self.rebase.fetchable(key), self.plan.listed(key))
 
     def entry_requests(self) -> Iterator[scrapy.Request]:
         """The configured feeds, sitemaps and listing pages."""
