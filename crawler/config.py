@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping
 from datetime import timedelta
@@ -109,7 +110,7 @@ class Source(BaseModel):
         steps = tuple(parse_duration(item) for item in value)
         if any(step <= timedelta(0) for step in steps):
             raise ValueError("revisit times must be positive")
-        if any(later <= earlier for earlier, later in zip(steps, steps[1:], strict=False)):
+        if any(later <= earlier for earlier, later in itertools.pairwise(steps)):
             raise ValueError("revisit times must grow: each one longer than the one before")
         return steps
 

@@ -28,9 +28,7 @@ def raw_headers(item: Fetched) -> dict[str, Any]:
     return headers
 
 
-def persist(
-    session: Session, source: str, item: Fetched | Checked | Revalidated | FetchFailed
-) -> int | None:
+def persist(session: Session, source: str, item: Fetched | Checked | Revalidated | FetchFailed) -> int | None:
     """Write one item; returns the raw page id of a fetched response (None for the others)."""
     if isinstance(item, Checked):
         schedule.record_check(session, source, item.key, item.at, item.next_check)

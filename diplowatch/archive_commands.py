@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from diplowatch import export as exporting
+from diplowatch import schedule_view
 from diplowatch.crawl_commands import crawl_lines
 from diplowatch.options import db_option, read_archive
 from store import archive, crawls
@@ -34,9 +35,12 @@ def show(database_url: str | None, document_id: int) -> None:
     _, factory = read_archive(database_url)
     with factory() as session:
         found = list(archive.views(session, [document_id]))
+        checks = schedule_view.page_lines(session, found[0].url) if found else []
     if not found:
         raise click.ClickException(f"no document #{document_id}")
     click.echo(exporting.to_text(found[0]))
+    if checks:
+        click.echo("\n".join(["", *checks]))
 
 
 @click.command()
@@ -47,6 +51,7 @@ def stats(database_url: str | None) -> None:
     with factory() as session:
         numbers = archive.stats(session)
         latest, flagged = crawls.latest(session), crawls.attention(session)
+        schedule_lines = schedule_view.source_lines(session)
     click.echo("documents by source:")
     for name, count in numbers.documents_by_source.items():
         click.echo(f"  {name:<24} {count}")
@@ -59,7 +64,7 @@ def stats(database_url: str | None) -> None:
     click.echo(f"dead messages (out of retries): {len(numbers.dead_letters)}")
     for actor, error in numbers.dead_letters[-20:]:
         click.echo(f"  {actor}: {error}")
-    for line in crawl_lines(latest, flagged):
+    for line in [*crawl_lines(latest, flagged), *schedule_lines]:
         click.echo(line)
 
 

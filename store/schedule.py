@@ -73,14 +73,16 @@ def record_check(
     )
 
 
-def page_checks(session: Session, source: str, url: str) -> PageChecks | None:
-    """The schedule of the page at canonical URL `url` of `source` (None if never fetched)."""
-    row = session.execute(
-        select(FETCHED.c.first_fetched_at, FETCHED.c.last_checked_at, FETCHED.c.next_check_at).where(
-            FETCHED.c.source == source, FETCHED.c.url_sha256 == url_key(url)
-        )
-    ).first()
-    return None if row is None else PageChecks(source, url, *row)
+def page_checks(session: Session, source: str | None, url: str) -> PageChecks | None:
+    """The schedule of the article page at canonical URL `url` (of `source`, or of whichever source
+    checked it last); None if no crawl fetched it."""
+    query = select(
+        FETCHED.c.source, FETCHED.c.first_fetched_at, FETCHED.c.last_checked_at, FETCHED.c.next_check_at
+    ).where(FETCHED.c.url_sha256 == url_key(url), FETCHED.c.role == "page")
+    if source is not None:
+        query = query.where(FETCHED.c.source == source)
+    row = session.execute(query.order_by(FETCHED.c.last_checked_at.desc()).limit(1)).first()
+    return None if row is None else PageChecks(row.source, url, *row[1:])
 
 
 def revisits(session: Session, now: datetime) -> list[SourceRevisits]:
@@ -110,6 +112,4 @@ def next_crawls(session: Session) -> dict[str, datetime]:
             JOBS.c.id.startswith(CRAWL_JOB), JOBS.c.next_run_time.is_not(None)
         )
     )
-    return {
-        job_id[len(CRAWL_JOB) :]: datetime.fromtimestamp(when, UTC) for job_id, when in rows
-    }
+    return {job_id[len(CRAWL_JOB) :]: datetime.fromtimestamp(when, UTC) for job_id, when in rows}

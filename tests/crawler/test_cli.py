@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -38,6 +39,15 @@ def test_crawl_prints_what_it_found_and_stats_shows_it(
     stats = CliRunner().invoke(cli, ["stats", "--db", database_url], catch_exceptions=False)
     assert "crawls: 1 sources crawled" in stats.output
     assert "rfa-mandarin" in stats.output and "sources needing attention: 0" in stats.output
+    # Every page is scheduled for its first revisit, about an hour on (±10%).
+    assert "revisits: 0 pages due now" in stats.output
+    assert re.search(
+        rf"rfa-mandarin +{articles} pages scheduled, next \S+ \S+ UTC \(in (5[4-9]|6[0-6]) min\)",
+        stats.output,
+    ), stats.output
+    shown = CliRunner().invoke(cli, ["show", "--db", database_url, "1"], catch_exceptions=False)
+    assert re.search(r"last checked: \S+ \S+ UTC \((just now|1 min ago)\)", shown.output), shown.output
+    assert re.search(r"next check: \S+ \S+ UTC \(in (5[4-9]|6[0-6]) min\)", shown.output), shown.output
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

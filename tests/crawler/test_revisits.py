@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -32,7 +33,7 @@ def test_checks_decay_then_repeat_at_the_last_step() -> None:
     assert 1 - SPREAD <= factor < 1 + SPREAD
     ages = checks(url, DEFAULT, 95 * DAY)
     assert ages == [offset * factor for offset in (*DEFAULT, 60 * DAY, 90 * DAY)]
-    gaps = [later - earlier for earlier, later in zip(ages, ages[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(ages)]
     assert gaps[:5] == sorted(gaps[:5])  # each wait longer than the last
 
 
@@ -70,8 +71,14 @@ def test_a_round_sends_what_fits_in_half_of_it() -> None:
 
 @pytest.mark.parametrize(
     ("text", "duration"),
-    [("90s", timedelta(seconds=90)), ("30m", timedelta(minutes=30)), ("1.5h", timedelta(minutes=90)),
-     ("7d", 7 * DAY), ("2w", 14 * DAY), (45, timedelta(minutes=45))],
+    [
+        ("90s", timedelta(seconds=90)),
+        ("30m", timedelta(minutes=30)),
+        ("1.5h", timedelta(minutes=90)),
+        ("7d", 7 * DAY),
+        ("2w", 14 * DAY),
+        (45, timedelta(minutes=45)),
+    ],
 )
 def test_durations(text: object, duration: timedelta) -> None:
     assert parse_duration(text) == duration
@@ -85,7 +92,7 @@ def test_sources_file_schedules(tmp_path: Path) -> None:
     assert sources["wenxuecity"].revisits[0] < HOUR  # comment threads: checked early and often
     path = tmp_path / "sources.yaml"
     path.write_text("sources:\n  rfa-mandarin: {revisits: [1d, 6h]}\n", encoding="utf-8")
-    with pytest.raises(SourceConfigError, match="revisits: .*must grow"):
+    with pytest.raises(SourceConfigError, match=r"revisits: .*must grow"):
         config.load(path)
     path.write_text("sources:\n  rfa-mandarin: {revisits: [soon]}\n", encoding="utf-8")
     with pytest.raises(SourceConfigError, match="not a duration"):
