@@ -1,21 +1,26 @@
-"""Alert latency: from an article appearing on the mirror to its webhook arriving at a local receiver.
+"""Alert latency: from a new article, or an edit to an old one, on the mirror to its webhook arriving.
 
-One source (rfa-mandarin by default) is crawled from the local mirror every `--interval` seconds
-(10). For each mode the service runs as people run it, as subprocesses of this script:
+Two sources are crawled from the local mirror, as people run the service, as subprocesses of this
+script (discovery every `--interval` seconds, 30 by default):
 
 - embedded: `diplowatch run` (in-process broker, worker threads, scheduler; SQLite);
 - redis: `diplowatch worker` and `diplowatch scheduler` on a Redis started here on a free port, and a
   fresh PostgreSQL database (`--pg-url`, default DIPLOWATCH_TEST_PG_URL or the local server).
 
-The first crawl archives the whole mirror; once it is ingested, a webhook subscription to the
-source's new documents is synced into the database and the mirror publishes `--articles` (50)
-articles at random gaps of 2-5 s, so that publication times fall at every point of the crawl
-interval. Each latency is the webhook's arrival time minus the moment the article was on the
-mirror; the goal is p95 ≤ interval + 3 s. The stages split it: until the article page was fetched
-(waiting for the next crawl), until the event was recorded (the rest of the crawl, ingest), until
-the webhook arrived (delivery).
+The first round archives both sources; then a webhook subscription to their new and changed documents
+is synced into the database, and
 
-    python bench/alert_latency.py [--articles 50] [--interval 10] [--modes embedded,redis]
+- new statements: the mirror publishes `--articles` (30) articles on `--source` (rfa-mandarin) at
+  random gaps of 2-5 s, so publication times fall at every point of the discovery interval. Goal:
+  p95 ≤ interval + 15 s. The stages split it: until the page was fetched (waiting for the next round),
+  until the event was recorded (the rest of the crawl, ingest), until the webhook arrived (delivery).
+- edits found by revisits: `--edit-source` (wenxuecity, whose lists say nothing of edits) runs its
+  shipped revisit schedule shortened so that a day lasts `--day` seconds (60); `--edits` (8) of its
+  pages are edited once they are two (shortened) days old, and each edit is found at the page's next
+  revisit, three days old. Goal: the webhook arrives ≤ interval + 15 s after that revisit was due.
+
+    python bench/alert_latency.py [--articles 30] [--interval 30] [--edits 8] [--day 60]
+                                  [--modes embedded,redis]
 """
 
 from __future__ import annotations
@@ -52,7 +57,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from crawler import config
 from store import db
 from store.db import transaction
-from store.models import Crawl, RawPage
+from store.models import Crawl, FetchedUrl, RawPage
 from tests.mirror import Mirror
 from workers.alerts import subscriptions
 from workers.alerts.webhook import SIGNATURE_HEADER, verify
@@ -73,6 +78,7 @@ class Arrivals:
 
     at: dict[int, float] = field(default_factory=dict)
     detected: dict[int, float] = field(default_factory=dict)
+    changed: dict[str, float] = field(default_factory=dict)  # page URL → arrival of its first edit alert
     bad_signatures: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -103,6 +109,8 @@ class Receiver(ThreadingHTTPServer):
                 self.arrivals.at.setdefault(number, at)
                 detected = datetime.fromisoformat(payload["detected_at"].replace("Z", "+00:00"))
                 self.arrivals.detected.setdefault(number, detected.timestamp())
+            if payload.get("type") == "changed" and payload.get("document", {}).get("url"):
+                self.arrivals.changed.setdefault(payload["document"]["url"], at)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -131,6 +139,28 @@ class Mode:
 
 
 @dataclass(frozen=True)
+class Edit:
+    """An edit to a page two (shortened) days old: when it was made, when its next revisit was due."""
+
+    url: str
+    edited: float
+    due: float
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one run measures: new statements on `source`, edits found by revisits on `edit_source`."""
+
+    source: str
+    articles: int
+    interval: float
+    edit_source: str
+    edits: int
+    day: float
+    seed: int
+
+
+@dataclass(frozen=True)
 class Result:
     """One mode's figures."""
 
@@ -139,6 +169,9 @@ class Result:
     stages: dict[str, list[float]]
     missing: int
     bad_signatures: int
+    edit_latencies: list[float] = field(default_factory=list)  # edit → webhook
+    edit_lateness: list[float] = field(default_factory=list)  # due revisit → webhook
+    edits_missing: int = 0
 
 
 def free_port() -> int:
@@ -190,10 +223,23 @@ def postgres_database(admin_url: str) -> Iterator[str]:
             connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-def write_sources(path: Path, source: str, base: str, interval: float) -> None:
-    """Only `source` enabled, fetched from the mirror every `interval` seconds, without delay."""
+def shortened(source: str, day: float) -> list[str]:
+    """The source's shipped revisit schedule with a day lasting `day` seconds."""
+    return [f"{step.total_seconds() * day / 86400:g}s" for step in config.get(source).revisits]
+
+
+def write_sources(path: Path, plan: Plan, bases: dict[str, str]) -> None:
+    """Only the plan's sources enabled, fetched from the mirror every `interval` seconds, without delay;
+    the edited source with its revisit schedule shortened."""
     sources: dict[str, Any] = {name: {"enabled": False} for name in config.load()}
-    sources[source] = {"enabled": True, "fetch_from": base, "interval": interval / 60, "delay": 0}
+    for name in {plan.source, plan.edit_source}:
+        sources[name] = {
+            "enabled": True,
+            "fetch_from": bases[name],
+            "interval": plan.interval / 60,
+            "delay": 0,
+        }
+    sources[plan.edit_source]["revisits"] = shortened(plan.edit_source, plan.day)
     path.write_text(yaml.safe_dump({"sources": sources}), encoding="utf-8")
 
 
@@ -259,11 +305,11 @@ def first_round_over(database_url: str, source: str) -> None:
     raise SystemExit(f"the first crawl of {source} was not ingested within {FIRST_ROUND_TIMEOUT:g} s")
 
 
-def subscribe(database_url: str, folder: Path, receiver: Receiver, source: str) -> None:
-    """The webhook subscription to the source's new documents: in the file and in the database."""
+def subscribe(database_url: str, folder: Path, receiver: Receiver, sources: list[str]) -> None:
+    """The webhook subscription to the sources' new and changed documents: in the file and the database."""
     subscription = subscriptions.Subscription.model_validate(
-        {"name": "latency", "channel": receiver.url, "secret": receiver.secret, "sources": [source]}
-        | {"events": ["new"]}
+        {"name": "latency", "channel": receiver.url, "secret": receiver.secret, "sources": sources}
+        | {"events": ["new", "changed"]}
     )
     subscriptions.save_file(folder / "subscriptions.yaml", [subscription])
     engine = db.create(db.normalize_url(database_url))
@@ -285,11 +331,57 @@ def publish(
     return published, urls
 
 
-def wait_for_arrivals(receiver: Receiver, count: int, seconds: float) -> None:
-    """Until every article's alert arrived, or `seconds` passed."""
+def wait_for_arrivals(receiver: Receiver, count: int, edits: list[Edit], seconds: float) -> None:
+    """Until every article's and every edit's alert arrived, or `seconds` passed."""
     deadline = time.monotonic() + seconds
-    while len(receiver.arrivals.at) < count and time.monotonic() < deadline:
+    urls = {edit.url for edit in edits}
+    while time.monotonic() < deadline:
+        if len(receiver.arrivals.at) >= count and urls <= set(receiver.arrivals.changed):
+            return
         time.sleep(0.2)
+
+
+def page_times(database_url: str, source: str) -> dict[str, tuple[float, float | None, float | None]]:
+    """Each article page's first fetch, last check and next check (as timestamps), by canonical URL."""
+    engine = db.create(db.normalize_url(database_url))
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                select(
+                    FetchedUrl.url,
+                    FetchedUrl.first_fetched_at,
+                    FetchedUrl.last_checked_at,
+                    FetchedUrl.next_check_at,
+                ).where(
+                    FetchedUrl.source == source,
+                    FetchedUrl.role == "page",
+                    FetchedUrl.first_fetched_at.is_not(None),
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    return {url: (first.timestamp(), stamp(last), stamp(next_)) for url, first, last, next_ in rows if first}
+
+
+def stamp(moment: datetime | None) -> float | None:
+    """A time as a timestamp, if there is one."""
+    return moment.timestamp() if moment is not None else None
+
+
+def edit_two_day_old_pages(mirror: Mirror, database_url: str, plan: Plan, rng: random.Random) -> list[Edit]:
+    """Edit `plan.edits` pages of the edit source each once its two-day revisit has been made (a page two
+    shortened days old, its next revisit the three-day one); returns the edits with that revisit's time."""
+    base = config.get(plan.edit_source).base_url
+    chosen = {base + a.path: a for a in rng.sample(list(mirror.articles(plan.edit_source)), plan.edits)}
+    edits: list[Edit] = []
+    deadline = time.monotonic() + 4 * plan.day + 10 * plan.interval
+    while chosen and time.monotonic() < deadline:
+        for url, (first, last, due) in page_times(database_url, plan.edit_source).items():
+            if url in chosen and last is not None and due is not None and last - first >= 1.5 * plan.day:
+                mirror.edit(plan.edit_source, chosen.pop(url).id)
+                edits.append(Edit(url, time.time(), due))
+        time.sleep(0.5)
+    return edits
 
 
 def fetch_times(database_url: str, urls: dict[int, str]) -> dict[int, float]:
@@ -306,32 +398,48 @@ def fetch_times(database_url: str, urls: dict[int, str]) -> dict[int, float]:
     return {number: by_url[url] for number, url in urls.items() if url in by_url}
 
 
-def run_mode(mode: Mode, folder: Path, source: str, count: int, interval: float, seed: int) -> Result:
-    """One mode, from an empty archive to `count` measured alerts."""
+def run_mode(mode: Mode, folder: Path, plan: Plan) -> Result:
+    """One mode, from an empty archive to the measured alerts of new articles and of edits."""
     folder.mkdir(parents=True)
     with ExitStack() as stack:
         mirror = Mirror()
-        base = mirror.start()[source]
+        bases = mirror.start()
         stack.callback(mirror.stop)
         receiver = Receiver(secrets.token_urlsafe(24))
         threading.Thread(target=receiver.serve_forever, daemon=True).start()
         stack.callback(receiver.server_close)
         stack.callback(receiver.shutdown)
-        write_sources(folder / "sources.yaml", source, base, interval)
+        write_sources(folder / "sources.yaml", plan, bases)
         db.open_engine(db.normalize_url(mode.database_url)).dispose()  # migrate once, before the service
         stack.enter_context(service(mode, folder))
         began = time.monotonic()
-        first_round_over(mode.database_url, source)
-        print(f"  {mode.name}: first round ingested after {time.monotonic() - began:.0f} s", flush=True)
-        subscribe(mode.database_url, folder, receiver, source)
-        published, urls = publish(mirror, source, count, random.Random(seed))
-        wait_for_arrivals(receiver, count, 3 * interval + 30)
+        for source in (plan.source, plan.edit_source):
+            first_round_over(mode.database_url, source)
+        print(f"  {mode.name}: first rounds ingested after {time.monotonic() - began:.0f} s", flush=True)
+        subscribe(mode.database_url, folder, receiver, [plan.source, plan.edit_source])
+        rng = random.Random(plan.seed)
+        edited: list[Edit] = []
+        editor = threading.Thread(
+            target=lambda: edited.extend(edit_two_day_old_pages(mirror, mode.database_url, plan, rng)),
+            daemon=True,
+        )
+        editor.start()
+        published, urls = publish(mirror, plan.source, plan.articles, random.Random(plan.seed + 1))
+        editor.join()
+        wait_for_arrivals(receiver, plan.articles, edited, 3 * plan.interval + plan.day * 1.5 + 30)
         fetched = fetch_times(mode.database_url, urls)
-    return measure(mode.name, published, fetched, receiver.arrivals)
+    return measure(mode.name, published, fetched, receiver.arrivals, edited, plan.edits)
 
 
-def measure(mode: str, published: dict[int, float], fetched: dict[int, float], arrivals: Arrivals) -> Result:
-    """Latencies and stage durations of the articles whose alert arrived."""
+def measure(
+    mode: str,
+    published: dict[int, float],
+    fetched: dict[int, float],
+    arrivals: Arrivals,
+    edits: list[Edit],
+    wanted_edits: int,
+) -> Result:
+    """Latencies and stage durations of the articles whose alert arrived, and of the edits."""
     done = [number for number in published if number in arrivals.at]
     stages: dict[str, list[float]] = {"until fetched": [], "fetched → event": [], "event → webhook": []}
     for number in done:
@@ -340,7 +448,17 @@ def measure(mode: str, published: dict[int, float], fetched: dict[int, float], a
             stages["fetched → event"].append(arrivals.detected[number] - fetched[number])
         stages["event → webhook"].append(arrivals.at[number] - arrivals.detected[number])
     latencies = [arrivals.at[number] - published[number] for number in done]
-    return Result(mode, latencies, stages, len(published) - len(done), arrivals.bad_signatures)
+    found = [edit for edit in edits if edit.url in arrivals.changed]
+    return Result(
+        mode,
+        latencies,
+        stages,
+        len(published) - len(done),
+        arrivals.bad_signatures,
+        edit_latencies=[arrivals.changed[edit.url] - edit.edited for edit in found],
+        edit_lateness=[arrivals.changed[edit.url] - max(edit.due, edit.edited) for edit in found],
+        edits_missing=wanted_edits - len(found),
+    )
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -356,7 +474,7 @@ def report(result: Result, interval: float) -> list[str]:
     """A mode's figures as lines."""
     values = result.latencies
     p50, p95 = percentile(values, 0.5), percentile(values, 0.95)
-    goal = interval + 3
+    goal = interval + 15
     lines = [
         f"{result.mode}: {len(values)} alerts, {result.missing} missing, "
         f"{result.bad_signatures} bad signatures",
@@ -366,6 +484,15 @@ def report(result: Result, interval: float) -> list[str]:
     for stage, durations in result.stages.items():
         p50, p95 = percentile(durations, 0.5), percentile(durations, 0.95)
         lines.append(f"  {stage:<16} p50 {p50:5.1f} s   p95 {p95:5.1f} s")
+    late = result.edit_lateness
+    lines += [
+        f"  edits to two-day-old pages: {len(late)} alerts, {result.edits_missing} missing",
+        f"    edit → webhook     p50 {percentile(result.edit_latencies, 0.5):5.1f} s   "
+        f"p95 {percentile(result.edit_latencies, 0.95):5.1f} s",
+        f"    revisit due → webhook p50 {percentile(late, 0.5):5.1f} s   "
+        f"p95 {percentile(late, 0.95):5.1f} s   max {max(late, default=0):.1f} s (goal p95 ≤ {goal:g} s: "
+        f"{'met' if late and percentile(late, 0.95) <= goal else 'missed'})",
+    ]
     return lines
 
 
@@ -386,25 +513,29 @@ def modes(names: list[str], folder: Path, stack: ExitStack, pg_url: str) -> Iter
 def main() -> None:
     """Run the modes asked for and print their figures."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    parser.add_argument("--articles", type=int, default=50)
-    parser.add_argument("--interval", type=float, default=10.0, help="crawl interval, seconds")
+    parser.add_argument("--articles", type=int, default=30)
+    parser.add_argument("--interval", type=float, default=30.0, help="discovery interval, seconds")
     parser.add_argument("--source", default="rfa-mandarin", choices=config.FAMILY_SPIDERS)
+    parser.add_argument("--edit-source", default="wenxuecity", choices=config.FAMILY_SPIDERS)
+    parser.add_argument("--edits", type=int, default=8, help="pages edited at two (shortened) days old")
+    parser.add_argument("--day", type=float, default=60.0, help="seconds a day of the revisit schedule lasts")
     parser.add_argument("--modes", default="embedded,redis")
     parser.add_argument("--pg-url", default=PG_URL, help="a PostgreSQL server's admin URL")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, SQLite archive)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="diplowatch-latency-"))
+    plan = Plan(args.source, args.articles, args.interval, args.edit_source, args.edits, args.day, args.seed)
     print(
-        f"alert latency: {args.source} every {args.interval:g} s, {args.articles} articles; work in {folder}"
+        f"alert latency: discovery every {plan.interval:g} s; {plan.articles} new articles on {plan.source}; "
+        f"{plan.edits} edits to two-day-old pages of {plan.edit_source} "
+        f"(revisits {', '.join(shortened(plan.edit_source, plan.day))}); work in {folder}"
     )
     results = []
     with ExitStack() as stack:
         for mode in modes(args.modes.split(","), folder, stack, args.pg_url):
-            results.append(
-                run_mode(mode, folder / mode.name, args.source, args.articles, args.interval, args.seed)
-            )
-            for line in report(results[-1], args.interval):
+            results.append(run_mode(mode, folder / mode.name, plan))
+            for line in report(results[-1], plan.interval):
                 print(line, flush=True)
     if not args.keep:
         shutil.rmtree(folder, ignore_errors=True)
