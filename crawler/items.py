@@ -53,3 +53,4 @@ class FetchFailed:
     role: Role
     key: str
     reason: str
+    next_check: datetime | None = None  # a page fetched before (now gone, say) is checked again later

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from crawler.items import Checked, Fetched, FetchFailed, Revalidated
 from store import fetches, raw, schedule
+from store.types import utcnow
 
 SELECTORS_HEADER = "x-diplowatch-selectors"  # {field: CSS selector}: the source's, for the page parser
 ROLE_HEADER = "x-diplowatch-role"  # "page" or "discovery"
@@ -38,6 +39,8 @@ def persist(session: Session, source: str, item: Fetched | Checked | Revalidated
         return None
     if isinstance(item, FetchFailed):
         fetches.record_failure(session, source, item.key, item.role, item.reason)
+        if item.next_check is not None:
+            schedule.record_check(session, source, item.key, utcnow(), item.next_check)
         return None
     raw_id = raw.add(session, item.body, origin(source), item.url, raw_headers(item), item.fetched_at)
     fetch = fetches.Fetch(

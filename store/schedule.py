@@ -55,7 +55,11 @@ def due(session: Session, source: str, now: datetime, limit: int) -> list[Known]
             FETCHED.c.first_fetched_at,
             FETCHED.c.failures,
         )
-        .where(FETCHED.c.source == source, FETCHED.c.next_check_at <= now)
+        .where(
+            FETCHED.c.source == source,
+            FETCHED.c.next_check_at <= now,
+            FETCHED.c.first_fetched_at.is_not(None),
+        )
         .order_by(FETCHED.c.next_check_at, FETCHED.c.id)
         .limit(limit)
     )

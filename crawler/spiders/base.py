@@ -306,4 +306,8 @@ class SourceSpider(scrapy.Spider):
         self.crawler.stats.inc_value(counts.FAILURES)
         counts.note(self.crawler.stats, counts.FAILURE_EXAMPLES, f"{key}: {reason}")
         self.logger.info("failed: %s (%s)", key, reason)  # the summary and the crawl log list it
-        yield FetchFailed(request.meta.get("role", "page"), key, reason)
+        role = request.meta.get("role", "page")
+        known = self.plan.known.get(key)
+        # A page that arrived before keeps its schedule: a gone page must not stay due (and first) forever.
+        later = self.plan.next_check(key, utcnow()) if role == "page" and known and known.fetched else None
+        yield FetchFailed(role, key, reason, later)

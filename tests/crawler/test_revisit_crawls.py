@@ -11,10 +11,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawler import config, revisits
-from store import schedule
+from store import fetches, raw, schedule
+from store.db import transaction
+from store.models import FetchedUrl
 from store.types import utcnow
 from tests.crawler.archive_queries import let_time_pass, page_document, schedule_of
 from tests.crawler.conftest import Crawl, write_sources
@@ -93,6 +96,20 @@ def test_an_edit_to_an_old_statement_is_found_by_its_revisit(
     assert mirror.bytes_sent(RFA) == 0
 
 
+GONE_PATH = "/news/2026/01/02/99999999.html"
+
+
+def archived_then_removed(factory: sessionmaker[Session]) -> str:
+    """A wenxuecity page fetched two hours ago, due for its revisit now, that the site no longer has."""
+    url = config.get(WENXUECITY).base_url + GONE_PATH
+    then = utcnow() - timedelta(hours=2)
+    with transaction(factory) as session:
+        raw_id = raw.add(session, b"<html></html>", f"crawl:{WENXUECITY}", url, {}, then)
+        fetches.record_fetch(session, WENXUECITY, fetches.Fetch(url, "page", '"x"', None, None, raw_id, then))
+        schedule.record_check(session, WENXUECITY, url, then, utcnow() - timedelta(minutes=1))
+    return url
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the store's part runs on both above
 def test_comment_threads_keep_growing_through_revisits(
     mirror: Mirror, run_crawl: Crawl, factory: sessionmaker[Session]
@@ -105,11 +122,19 @@ def test_comment_threads_keep_growing_through_revisits(
     comments = start.comments
     listing_paths = {"/robots.txt", "/news/"}
     offsets = config.get(WENXUECITY).revisits
+    gone = archived_then_removed(factory)
     for round_number in (1, 2):
         mirror.add_comment(WENXUECITY, SEED_ARTICLE_ID, f"网友{round_number}", f"第{round_number}条新跟帖。")
         mirror.reset_requests()
         run_crawl(WENXUECITY, mirror)  # the listing changed: yet the page is not asked for before it is due
-        assert article.path not in {r.path for r in mirror.requests_of(WENXUECITY)} - listing_paths
+        requested = {r.path for r in mirror.requests_of(WENXUECITY)} - listing_paths
+        assert article.path not in requested
+        # A page the site removed answers 404 at its revisit, once: then it waits for its next time.
+        assert (GONE_PATH in requested) == (round_number == 1)
+        with factory() as session:
+            [gone_row] = session.scalars(select(FetchedUrl).where(FetchedUrl.url == gone))
+            assert gone_row.failures == 1 and gone_row.next_check_at is not None
+            assert gone_row.next_check_at > utcnow()
         now = page_document(factory, url)
         assert now is not None and now.comments == comments
         with factory() as session:
