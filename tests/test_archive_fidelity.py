@@ -12,9 +12,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from diplowatch.cli import cli
-from store import archive
+from store import archive, db, raw
+from store.db import transaction
 from store.models import Comment, Document, Version
 from tests.conftest import SEEDS, corpus_dir
+from workers import ingest
 
 TITLE_000 = "美国国务卿卢比奥与墨西哥外长胡安·拉蒙·德拉富恩特联合记者会"
 
@@ -192,3 +194,36 @@ def test_embassy_capture_links_to_its_excerpt_and_the_state_gov_copy(
     # The same statement from Washington: one of the two is the other's duplicate.
     assert (full["duplicate_of"], state["duplicate_of"]) in {(state["id"], None), (None, full["id"])}
     assert "posted on: 2020-09-03" in invoke("show", "--db", database_url, str(full["id"]))
+
+
+def test_reparse_carries_a_url_keyed_embassy_statement_to_its_new_key(
+    database_url: str, factory: sessionmaker[Session]
+) -> None:
+    url = (
+        "https://china.usembassy-china.org.cn/zh/advancing-reciprocity-in-u-s-china-diplomatic-relations-zh/"
+    )
+    paragraphs = "".join(
+        f"<p>{line}</p>" for line in ("美国国务院", "华盛顿特区", "2020年9月2日", *statement_paragraphs())
+    )
+    day = '<time class="entry-date" datetime="2020-09-03T10:00:00+08:00">九月 3, 2020</time>'
+    page = (
+        '<!DOCTYPE html><html lang="zh-CN"><head><title>x</title></head>'
+        '<body><div id="language-switch"></div>'
+        f'<main><h1 class="entry-title">{RECIPROCITY}</h1>{day}<div class="row">{paragraphs}</div></main>'
+        "</body></html>"
+    )
+    engine = db.open_engine(database_url)
+    try:
+        with transaction(db.session_factory(engine)) as session:
+            raw_id = raw.add(session, page.encode(), origin="crawl:usembassy-china", url=url)
+            (outcome,) = ingest.ingest(session, raw_id)
+    finally:
+        engine.dispose()
+    # What the foundation stored: the statement keyed by its URL.
+    with factory.begin() as session:
+        session.execute(update(Document).where(Document.id == outcome.document_id).values(key=url))
+    invoke("reparse", "--db", database_url)
+    (record,) = [json.loads(line) for line in invoke("export", "--db", database_url).splitlines()]
+    assert record["id"] == outcome.document_id and record["version"] == 1
+    assert record["key"].startswith("usembassy-china:2020-09-02:") and record["url"] == url
+    assert record["posted_on"] == "2020-09-03" and record["speakers"] == []

@@ -236,6 +236,8 @@ def archive(
     """
     parsed = prepared.document
     row = session.connection().execute(FIND_DOCUMENT, {"key": parsed.key}).first()
+    if row is None and parsed.url and parsed.url != parsed.key and _rekey(session, parsed):
+        row = session.connection().execute(FIND_DOCUMENT, {"key": parsed.key}).first()
     if row is None:
         return _create(session, prepared, raw_page_id, thresholds)
     document_id, body_hash, title, version = row.id, row.content_sha256, row.title, row.version
@@ -390,6 +392,25 @@ def _create(session: Session, prepared: Prepared, raw_page_id: int, thresholds: 
         _index(session, document_id, values, replace=False)
     told = _alert(session, "new", document_id, 1, parsed) if status != "duplicate" else ()
     return Outcome(status, document_id, deliveries=told)
+
+
+def _rekey(session: Session, parsed: ParsedDocument) -> bool:
+    """Give a document once keyed by its URL the key its parser now derives; True when one was.
+
+    Embassy statements were keyed by URL before captures (which name none) needed another identity:
+    `reparse` carries such a document, with its versions and links, over to the new key.
+    """
+    found = session.execute(
+        select(DOCUMENTS.c.id).where(
+            DOCUMENTS.c.key == parsed.url,
+            DOCUMENTS.c.source_id == _source_id(session, parsed.source),
+            DOCUMENTS.c.is_excerpt == parsed.is_excerpt,
+        )
+    ).first()
+    if found is None:
+        return False
+    session.execute(update(DOCUMENTS).where(DOCUMENTS.c.id == found.id).values(key=parsed.key))
+    return True
 
 
 def _link_counterpart(session: Session, document_id: int, parsed: ParsedDocument) -> bool:

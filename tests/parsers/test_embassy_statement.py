@@ -134,6 +134,14 @@ BODY = (
             ("摩根·奥塔格斯",),
             None,
         ),
+        # A place other than Washington; the speaker's line only a name and title.
+        (
+            "十一月 24, 2020",
+            ("美国国务院", "媒体说明", "瑞士 日内瓦", "2020年11月23日", "迈克尔·R·蓬佩奥国务卿"),
+            "2020-11-23T00:00:00-05:00",
+            ("迈克尔·R·蓬佩奥",),
+            "瑞士 日内瓦",
+        ),
         # The embassy's own statement: no Washington header; its date is the posting day.
         ("一月 20, 2021", (), "2021-01-20T00:00:00-05:00", (), None),
         # Its date and time written at the top of the text, as the listing's excerpts show them.

@@ -46,9 +46,14 @@ ISSUER = re.compile(
 PLACE = re.compile(
     r"华盛顿(?:哥伦比亚)?特区|华盛顿|[\u4e00-\u9fff]{2,10}(?:特区|市|州|省)(?:\s*[,，]\s*\S{2,10})?"
 )
+# After an issuer line any short line of words is a place: "瑞士 日内瓦", "纽约".
+PLACE_AFTER_ISSUER = re.compile(r"[\u4e00-\u9fff]{2,10}(?:[ ,，·][\u4e00-\u9fff]{2,10}){0,2}")
 MAX_HEADER_LINES = 8
 # "国务卿迈克尔·蓬佩奥(MICHAEL R. POMPEO)声明", "发言人摩根·奥塔格斯的声明": a short line naming who speaks.
 SPEAKER_LINE = re.compile(r".{2,60}?(?:的)?(?:声明|讲话|谈话|致辞|评论|发言)")
+# Or only a name and title: "发言人摩根·奥塔格斯", "迈克尔·R·蓬佩奥国务卿" (no sentence).
+MAX_NAME_LINE_CHARS = 30
+SENTENCE_MARKS = re.compile(r"[。！？!?；;]")
 MAX_STATEMENT_DATE_CHARS = 40
 # A statement without a header may open with its date and time (as the listing's excerpts do).
 INLINE_DATE_CHARS = 200
@@ -83,7 +88,8 @@ def statement_date(line: str) -> Stamp | None:
 
 def speakers_on(line: str) -> tuple[str, ...]:
     """The speakers a header's speaker line names."""
-    if not SPEAKER_LINE.fullmatch(line):
+    named_line = len(line) <= MAX_NAME_LINE_CHARS and not SENTENCE_MARKS.search(line)
+    if not (SPEAKER_LINE.fullmatch(line) or named_line):
         return ()
     return embassy_listing.speakers_in(line, 0)
 
@@ -101,7 +107,7 @@ def read_header(lines: list[str]) -> Header:
     for index, line in enumerate(lines[:MAX_HEADER_LINES]):
         if ISSUER.fullmatch(line):
             issuer = True
-        elif PLACE.fullmatch(line):
+        elif PLACE.fullmatch(line) or (issuer and PLACE_AFTER_ISSUER.fullmatch(line)):
             places.append(line)
         elif named := speakers_on(line):
             speakers = speakers or named
