@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from crawler.pipelines import DATABASE_URL, HANDOFF, SOURCE, THRESHOLDS, Archive
 from crawler.spiders import SPIDERS
 from crawler.urls import Rebase
 from store import crawls, db, redact
+from workers import processes
 from workers.errors import FetchError
 from workers.ingest import Thresholds
 
@@ -161,8 +163,27 @@ def crawl(name: str, options: Options, base_url: str | None = None) -> Crawled:
         return Crawled(crawls.get(session, crawl_id), tuple(pipeline.stored_ids))
 
 
+def _start_crawl_process(parent: int) -> None:
+    """A crawl process dies with the service and ignores the terminal's Ctrl-C: the service stops it
+    with SIGTERM itself (Scrapy then ends the crawl in order, its log row saying `shutdown`)."""
+    processes.die_with_parent(parent)
+    processes.detach_from_terminal()
+
+
 def crawl_in_subprocess(name: str, options: Options, base_url: str | None = None) -> Crawled:
     """Crawl source `name` in a fresh process (any number of times from one process)."""
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(1, mp_context=context) as pool:
-        return pool.submit(crawl, name, options, base_url).result()
+    with ProcessPoolExecutor(
+        1, mp_context=context, initializer=_start_crawl_process, initargs=(os.getpid(),)
+    ) as pool:
+        with processes.born_deaf():
+            future = pool.submit(crawl, name, options, base_url)
+        # The pool's one process exists once submit returns; its pid lets the service interrupt it.
+        pids = [process.pid for process in getattr(pool, "_processes", {}).values() if process.pid]
+        for pid in pids:
+            processes.track(pid)
+        try:
+            return future.result()
+        finally:
+            for pid in pids:
+                processes.untrack(pid)

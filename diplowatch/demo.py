@@ -38,12 +38,12 @@ from dramatiq.errors import QueueJoinTimeout, QueueNotFound
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from diplowatch import service, web_commands
+from diplowatch import crawl_watch, service, web_commands
 from diplowatch.settings import Settings
 from store import crawls, db
 from store.db import transaction
-from store.models import Crawl, Document, Event, RawPage, Source, Version
-from workers import actors
+from store.models import Document, Event
+from workers import actors, processes
 from workers.alerts import subscriptions
 from workers.alerts.webhook import EVENT_HEADER, SIGNATURE_HEADER, verify
 from workers.scheduler import Scheduler
@@ -337,53 +337,6 @@ def mail_handler(console: Console, factory: sessionmaker[Session]) -> Callable[[
 # --- watching the archive ------------------------------------------------------------------------
 
 
-def finished_crawls(session: Session) -> list[int]:
-    """Ids of finished crawls, in the order they finished."""
-    query = select(Crawl.id).where(Crawl.finished_at.is_not(None)).order_by(Crawl.finished_at, Crawl.id)
-    return list(session.scalars(query))
-
-
-def crawl_pages(session: Session, view: crawls.CrawlView) -> dict[int, bool]:
-    """The raw pages a crawl stored, and whether each has been ingested."""
-    query = select(RawPage.id, RawPage.ingested_at).where(
-        RawPage.origin == f"crawl:{view.source}",
-        RawPage.fetched_at >= view.started_at,
-        RawPage.fetched_at <= (view.finished_at or view.started_at),
-    )
-    return {row.id: row.ingested_at is not None for row in session.execute(query)}
-
-
-def page_versions(session: Session, raw_ids: list[int]) -> list[tuple[int, int, str, str]]:
-    """(document, version number, title, source) of every version these raw pages made."""
-    query = (
-        select(Version.document_id, Version.number, Version.title, Source.name)
-        .join(Document, Document.id == Version.document_id)
-        .join(Source, Source.id == Document.source_id)
-        .where(Version.raw_page_id.in_(raw_ids))
-        .order_by(Version.id)
-    )
-    return [(row[0], row[1], row[2], row[3]) for row in session.execute(query)]
-
-
-def waiting_pages(session: Session) -> int:
-    """Raw pages no ingest has seen yet."""
-    return session.scalar(select(func.count()).where(RawPage.ingested_at.is_(None))) or 0
-
-
-def crawl_line(view: crawls.CrawlView, new: int, changed: int) -> str:
-    """One crawl, as the console shows it."""
-    counts = view.counts
-    line = (
-        f"crawl {view.source}: {new} new, {changed} changed, "
-        f"{counts.requests} requests ({counts.not_modified} × 304)"
-    )
-    if counts.failures:
-        line += f", {counts.failures} failed"
-    if view.finish_reason != "finished":
-        line += f" [{view.finish_reason}]"
-    return line
-
-
 class Watcher:
     """Polls the archive from a thread: finished crawls, the documents they brought, the first round."""
 
@@ -425,7 +378,7 @@ class Watcher:
     def poll(self) -> None:
         """Report the crawls whose pages are all ingested; switch alerts on after the first round."""
         with self.factory() as session:
-            for crawl_id in finished_crawls(session):
+            for crawl_id in crawl_watch.finished_crawls(session):
                 if crawl_id not in self.reported:
                     self.report(session, crawls.get(session, crawl_id))
             if not self.alerting and self.first_round_over(session):
@@ -435,32 +388,28 @@ class Watcher:
 
     def report(self, session: Session, view: crawls.CrawlView) -> None:
         """The crawl's line and its new and changed documents, once ingest has seen all its pages."""
-        pages = crawl_pages(session, view)
-        if not all(pages.values()):
+        made = crawl_watch.report(session, view)
+        if made is None:
             return
         self.reported.add(view.id)
         self.crawled.add(view.source)
-        versions = page_versions(session, list(pages))
-        new = sum(1 for _, number, _, _ in versions if number == 1)
-        changed = len(versions) - new
+        new, changed = len(made.new), len(made.changed)
         for what, by in (("crawls", 1), ("new", new), ("changed", changed)):
             self.console.count(what, by)
-        self.console.say(crawl_line(view, new, changed))
+        self.console.say(crawl_watch.crawl_line(made))
         listed = LISTED if self.alerting else 0
-        for document_id, number, title, source in versions[:listed]:
-            what = "new document" if number == 1 else "changed document"
-            version = "" if number == 1 else f" (version {number})"
-            self.console.document((document_id, number), f"{what} #{document_id} {source}{version}: {title}")
-        for document_id, number, *_ in versions[listed:]:
-            self.console.document((document_id, number))
-        if self.alerting and len(versions) > listed:
-            self.console.say(f"… and {len(versions) - listed} more documents")
+        for item in made.landed[:listed]:
+            self.console.document((item.document_id, item.number), crawl_watch.landed_line(item))
+        for item in made.landed[listed:]:
+            self.console.document((item.document_id, item.number))
+        if self.alerting and len(made.landed) > listed:
+            self.console.say(f"… and {len(made.landed) - listed} more documents")
 
     def first_round_over(self, session: Session) -> bool:
         """Every source crawled once and every page ingested (or it has taken far too long)."""
         if time.monotonic() - self.began > FIRST_ROUND_LIMIT:
             return True
-        return set(self.sources) <= self.crawled and waiting_pages(session) == 0
+        return set(self.sources) <= self.crawled and crawl_watch.waiting_pages(session) == 0
 
 
 # --- the mirror's news ---------------------------------------------------------------------------
@@ -570,8 +519,9 @@ def drain(broker: Broker, crawl_seconds: float, other_seconds: float) -> None:
 
 
 def stop_worker(worker: dramatiq.Worker) -> None:
-    """Let the messages under way finish, take no new ones, and stop."""
+    """Let the messages under way finish, take no new ones, end the crawls still running, and stop."""
     worker.pause()
+    processes.interrupt_children()  # crawl processes ignore the terminal's Ctrl-C: they are told here
     worker.stop(timeout=60_000)
 
 

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import ctypes
 import os
-import signal
-import threading
-import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -21,6 +17,7 @@ from tqdm import tqdm
 
 from store import db, raw
 from store.db import transaction
+from workers import processes
 from workers.ingest import Outcome, Reading, Thresholds, ingest, ingest_alone, read_stored
 
 
@@ -120,35 +117,14 @@ def ingest_chunk(
 # included: a reader that lived on kept the copy it inherited of a killed parent's PostgreSQL
 # connection open, and with it the parent's transaction and row locks, for minutes.
 _reader: sessionmaker[Session] | None = None
-PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
-
-
-def die_with_parent(parent: int) -> None:
-    """End this process when `parent` ends: the kernel's parent-death signal on Linux, else a watchdog."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        asked = libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
-    except (OSError, AttributeError):
-        asked = False
-    if os.getppid() != parent:  # the parent died before the signal was asked for
-        os._exit(1)
-    if not asked:
-        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-
-
-def _watch_parent(parent: int) -> None:
-    """Poll for the parent's death (where there is no prctl)."""
-    while os.getppid() == parent:
-        time.sleep(0.5)
-    os._exit(1)
 
 
 def _start_reader(parent_engine: Engine, parent: int) -> None:
     """Tie a reader's life to the seeding process; give it its own engine, never the parent's
     connections (dropped here without closing them: they are the parent's to close)."""
     global _reader
-    die_with_parent(parent)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    processes.die_with_parent(parent)
+    processes.ignore_interrupts()
     parent_engine.dispose(close=False)
     url = parent_engine.url.render_as_string(hide_password=False)
     _reader = db.session_factory(db.create(url))
@@ -219,7 +195,8 @@ def _seed_chunks(
         for chunk in [*chunks, None]:
             if chunk is not None:
                 raw_ids = store_raw(factory, chunk)
-                readings = pool.map(_read, raw_ids, chunksize=8) if pool else [None] * len(raw_ids)
+                with processes.born_deaf():  # readers forked here start deaf to Ctrl-C
+                    readings = pool.map(_read, raw_ids, chunksize=8) if pool else [None] * len(raw_ids)
             if pending is not None:
                 done, done_ids, done_readings = pending
                 for path, outcomes in zip(

@@ -9,7 +9,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar, cast
 
 import dramatiq
@@ -155,22 +155,43 @@ def run_scheduler(engine: Engine, settings: Settings) -> None:
         scheduler.stop()
 
 
-def run_embedded(settings: Settings, threads: int) -> None:
+def next_crawls(scheduler: Scheduler, settings: Settings) -> dict[str, datetime | None]:
+    """Each enabled source and its next crawl (None when another process's scheduler leads)."""
+    jobs = scheduler.jobs
+    found: dict[str, datetime | None] = {}
+    for schedule in schedules(settings):
+        job = jobs.get_job(f"crawl:{schedule.name}") if jobs is not None else None
+        found[schedule.name] = job.next_run_time if job is not None else None
+    return found
+
+
+def run_embedded(settings: Settings, threads: int, web_address: str | None = None) -> None:
     """Everything in one process: in-process broker, worker threads, scheduler. Resumes on restart:
     the schedule is in the database, and reconcile re-enqueues what the last stop left undone."""
+    from diplowatch import service_report
+    from workers import processes
+
     engine, broker = build(settings, "memory://")
     worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=500)
     worker.start()
     actors.ACTORS["reconcile"].send()
     scheduler = Scheduler(engine, schedules(settings))
     scheduler.start()
-    log.info("diplowatch is running (embedded): Ctrl-C stops it")
+    reporter = service_report.Reporter(db.session_factory(engine))
+    reporter.start()
+    service_report.say(service_report.startup_line(settings, next_crawls(scheduler, settings), web_address))
     try:
         wait_for_stop()
     finally:
+        service_report.say(
+            "stopping: crawls under way end early (their pages are kept), work in hand finishes"
+        )
         scheduler.stop()
         worker.pause()  # idle threads would otherwise take one more message each, crawls included
+        processes.interrupt_children()
         worker.stop(timeout=30_000)
+        reporter.stop()
+        service_report.say("stopped")
 
 
 T = TypeVar("T")

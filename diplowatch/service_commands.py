@@ -22,7 +22,7 @@ def run(database_url: str | None, threads: int, no_web: bool) -> None:
     db.open_engine(settings.database_url).dispose()  # migrated before the web side opens it read-only
     web = None if no_web else web_commands.start_beside(settings)
     try:
-        service.run_embedded(settings, threads)
+        service.run_embedded(settings, threads, web.address if web is not None else None)
     finally:
         if web is not None:
             web.stop()
