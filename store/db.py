@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -142,8 +143,7 @@ MIGRATION_LOCK = 0x6469706C6F  # PostgreSQL advisory lock key: "diplo"
 def migration_lock(engine: Engine) -> Iterator[None]:
     """Only one process migrates at a time; the others wait, then find the schema current.
 
-    PostgreSQL: a session advisory lock. SQLite: an exclusive flock on the database file itself
-    (SQLite's own locks are fcntl locks, which flock does not disturb)."""
+    PostgreSQL: a session advisory lock. SQLite: an exclusive flock on the database's folder."""
     if engine.dialect.name == "postgresql":
         with engine.connect() as connection:
             connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
@@ -158,12 +158,14 @@ def migration_lock(engine: Engine) -> Iterator[None]:
     if path is None:
         yield
         return
-    with path.open("ab") as handle:
+    # The lock is on the database's folder, never on the file: closing any descriptor of the file
+    # would drop the POSIX locks SQLite holds on it in this process.
+    handle = os.open(path.resolve().parent, os.O_RDONLY)
+    try:
         fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+        yield
+    finally:
+        os.close(handle)  # releases the flock
 
 
 def migrate(engine: Engine) -> None:
