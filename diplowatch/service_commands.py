@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+from collections import Counter
+
 import click
 
 from diplowatch import service, web_commands
+from diplowatch.crawl_commands import STATUSES
 from diplowatch.demo import demo
 from diplowatch.options import broker_option, db_option
 from diplowatch.settings import load
@@ -84,11 +88,27 @@ def reparse(database_url: str | None, broker_url: str | None) -> None:
     """Re-run the parsers over stored pages: new versions only where the output changed."""
     settings = load(database_url=database_url, broker_url=broker_url)
     service.build(settings)
-    if settings.broker_url.startswith("memory://"):
-        count = service.drain(lambda: actors.reparse())
-    else:
+    if not settings.broker_url.startswith("memory://"):
         count = actors.reparse()
-    click.echo(f"re-parsing {count} raw pages")
+        click.echo(
+            f"queued {count} raw pages for re-parsing by the workers (`diplowatch stats` shows the result)"
+        )
+        return
+    tally = service.drain(reparse_here)
+    outcomes = " / ".join(f"{tally[status]} {status}" for status in STATUSES)
+    click.echo(f"re-parsed {tally.total()} documents: {outcomes}")
+
+
+def reparse_here() -> Counter[str]:
+    """Re-parse in this process, page by page with a progress bar; the outcomes by status."""
+    with actors.runtime().factory() as session:
+        targets = actors.reparse_targets(session)
+    click.echo(f"re-parsing {len(targets)} raw pages")
+    tally: Counter[str] = Counter()
+    with click.progressbar(targets, label="re-parsing", file=sys.stderr, show_pos=True) as pages:
+        for raw_id in pages:
+            tally.update(outcome.status for outcome in actors.ingest_page(raw_id))
+    return tally
 
 
 @click.command()
