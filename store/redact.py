@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 HIDDEN = "***"
@@ -75,16 +76,21 @@ def text(value: str) -> str:
     return value
 
 
-def _scrub(record: logging.LogRecord) -> logging.LogRecord:
-    """Format the record's message now, hidden; tracebacks too."""
-    try:
-        message = record.getMessage()
-    except Exception:  # a library's bad format string: leave it to logging's own error report
-        return record
-    record.msg, record.args = text(message), ()
-    if record.exc_info and not record.exc_text:
-        record.exc_text = text(logging.Formatter().formatException(record.exc_info))
-    return record
+class ScrubbedRecord(logging.LogRecord):
+    """A log record whose message and traceback text are scrubbed when (and only if) a handler
+    formats them: records a level filter drops (Scrapy's DEBUG items) cost nothing more."""
+
+    def getMessage(self) -> str:
+        return text(super().getMessage())
+
+    @property
+    def exc_text(self) -> str | None:
+        raw: str | None = self.__dict__.get("_raw_exc_text")
+        return text(raw) if raw else raw
+
+    @exc_text.setter
+    def exc_text(self, value: str | None) -> None:
+        self.__dict__["_raw_exc_text"] = value
 
 
 _installed = False
@@ -97,8 +103,14 @@ def install() -> None:
         return
     make = logging.getLogRecordFactory()
 
-    def factory(*args: object, **kwargs: object) -> logging.LogRecord:
-        return _scrub(make(*args, **kwargs))
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        if type(record) is logging.LogRecord:
+            record.__class__ = ScrubbedRecord
+        else:  # another library's record class: scrub it now
+            record.msg, record.args = record.getMessage(), ()
+            record.msg = text(record.msg)
+        return record
 
     logging.setLogRecordFactory(factory)
     _installed = True
