@@ -33,8 +33,9 @@ def expected_errors() -> tuple[type[BaseException], ...]:
     from sqlalchemy.exc import OperationalError
 
     from workers.broker import BrokerError
+    from workers.errors import DiplowatchError  # a bad subscriptions or sources file, among others
 
-    return (*EXPECTED, BrokerError, redis.exceptions.ConnectionError, OperationalError)
+    return (*EXPECTED, BrokerError, DiplowatchError, redis.exceptions.ConnectionError, OperationalError)
 
 
 class Diplowatch(click.Group):

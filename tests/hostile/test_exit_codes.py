@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from diplowatch.cli import cli
 from diplowatch.crawl_commands import attention_lines
 from store import crawls
 from tests.conftest import SEEDS
@@ -78,3 +80,15 @@ def test_stats_names_why_a_source_needs_attention(crawl: crawls.CrawlView, said:
 def test_a_healthy_crawl_needs_no_attention() -> None:
     healthy = view("finished", requests=4, stored=1, not_modified=3)
     assert attention_lines([healthy], []) == ["sources needing attention: 0"]
+
+
+def test_run_with_a_bad_subscriptions_file_says_so_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "subscriptions.yaml").write_text("subscriptions:\n  - name: x\n    channel: nonsense\n")
+    result = CliRunner(env={"DIPLOWATCH_CONFIG_DIR": str(tmp_path)}).invoke(
+        cli, ["run", "--no-web", "--db", f"sqlite:///{tmp_path / 'a.db'}"]
+    )
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        f"Error: {tmp_path / 'subscriptions.yaml'}: subscriptions.0.channel: Value error, not an email "
+        "address, an http(s) webhook URL or a URL Apprise knows"
+    ]
