@@ -205,3 +205,15 @@ def test_captures_are_not_other_formats() -> None:
     assert Path(CAPTURES).is_dir()
     fmt, _ = parsed(capture_text())
     assert fmt != "state-text"
+
+
+def test_whole_page_capture_leaves_the_footer_out() -> None:
+    footer = [
+        "By U.S. Mission China | 3 九月, 2020 | 专题: 新闻, 美国国务院",
+        "分享",
+        "美国驻华大使馆和领事馆",
+    ]
+    text = capture_text().rstrip("\n") + "\n\n" + "\n\n".join(footer) + "\n"
+    _, whole = parsed(text)
+    _, opening = parsed(capture_text())
+    assert whole.body == opening.body and whole.key == opening.key

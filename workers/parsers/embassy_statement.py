@@ -55,6 +55,15 @@ SPEAKER_LINE = re.compile(r".{2,60}?(?:的)?(?:声明|讲话|谈话|致辞|评�
 MAX_NAME_LINE_CHARS = 30
 SENTENCE_MARKS = re.compile(r"[。！？!?；;]")
 MAX_STATEMENT_DATE_CHARS = 40
+# What a whole captured page shows after the statement: the post's byline and topics, sharing
+# buttons, the site's footer. Looked for among the last lines only.
+TRAILER = re.compile(
+    r"(?:By )?U\.S\. (?:Mission|Embassy|Consulate)[^|]*\||美国驻华(?:使团|大使馆)[^|]*\|"
+    r"|(?:类别|标签|主题|专题|分类)\s*[:：]|分享(?:到|此页)?\s*[:：]?$|Share\b|Tags?\s*:|Topics?\s*:"
+    r"|本(?:网站|译文)仅供参考|This (?:translation|copy) is provided as a courtesy",
+    re.IGNORECASE,
+)
+TRAILER_LINES = 12
 # A statement without a header may open with its date and time (as the listing's excerpts do).
 INLINE_DATE_CHARS = 200
 
@@ -186,13 +195,20 @@ def full_statement(
     )
 
 
+def without_trailer(lines: list[str]) -> list[str]:
+    """The statement's lines without the site's chrome after them (byline, topics, sharing, footer)."""
+    tail = range(max(0, len(lines) - TRAILER_LINES), len(lines))
+    end = next((i for i in tail if TRAILER.match(lines[i])), len(lines))
+    return lines[:end]
+
+
 def parse(text: str, url: str | None = None) -> tuple[Document, ...]:
     """The one statement of a captured embassy statement page."""
     lines = [line for raw in text.lstrip("\ufeff").splitlines() if (line := fold_spaces(raw))]
     top = read_top(lines)
     rest = lines[top.body_from :]
     header = read_header(rest)
-    body = rest[header.lines :]
+    body = without_trailer(rest[header.lines :])
     if not body:
         raise ParseError("truncated: no statement text after the header", NAME)
     posted = Stamp(eastern_midnight(top.posted), "date")

@@ -122,7 +122,7 @@ def parse(text: str, url: str | None, selectors: Selectors) -> PageResult:
         lines = general_extract(text)
     lines = without_title(lines, title)
     header = embassy_statement.read_header(lines)
-    body = lines[header.lines :]
+    body = embassy_statement.without_trailer(lines[header.lines :])
     element = select_first(root, selectors["date"], NAME)
     day, _ = posted(element)
     fallback, date_miss = fallback_date(element, root, selectors)
