@@ -84,4 +84,4 @@ def start(config: Config, host: str, port: int) -> Running:
     thread.start()
     while not server.started and thread.is_alive():
         thread.join(0.05)
-    return Running(server, thread, url(host, port))
+    return Running(server, thread, url(host, sock.getsockname()[1]))  # port 0 asks for a free one

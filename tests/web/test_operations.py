@@ -193,3 +193,21 @@ def test_served_on_a_real_socket(database_url: str, archive: Archive) -> None:
             server.bind("127.0.0.1", port)
     finally:
         running.stop()
+
+
+def test_run_serves_the_web_beside_the_service_and_says_where(
+    database_url: str, archive: Archive, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from diplowatch.settings import load
+    from diplowatch.web_commands import start_beside
+
+    running = start_beside(load(database_url=database_url, web_port=0))
+    assert running is not None
+    try:
+        printed = capsys.readouterr().out
+        assert printed.startswith("web interface at http://127.0.0.1:") and ":0/" not in printed
+        assert httpx.get(running.address + "healthz", timeout=10).json()["database"] == "ok"
+    finally:
+        running.stop()
+    refused = start_beside(load(database_url=database_url, web_host="0.0.0.0", web_token=None))
+    assert refused is None and "DIPLOWATCH_WEB_TOKEN" in capsys.readouterr().err
