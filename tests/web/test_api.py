@@ -43,9 +43,9 @@ def test_bad_filters_are_json_422(client: TestClient) -> None:
 
 
 def test_one_document_is_the_export_record(
-    client: TestClient, archive: Archive, factory: sessionmaker[Session]
+    client: TestClient, archive: Archive, shared_factory: sessionmaker[Session]
 ) -> None:
-    with factory() as session:
+    with shared_factory() as session:
         view = next(archive_queries.views(session, [archive.transcript]))
     record = client.get(f"/api/v1/documents/{archive.transcript}").json()
     assert record == to_json(view)

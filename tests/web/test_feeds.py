@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import feedparser
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session, sessionmaker
 
-from store import raw
-from store.db import transaction
-from tests.web.archive import EDITED_BODY, T0, Archive, statement
-from workers import ingest
+from tests.web.archive import Archive
 
 
 def parsed(client: TestClient, path: str) -> feedparser.FeedParserDict:
@@ -84,22 +78,6 @@ def test_conditional_get(client: TestClient) -> None:
     for path in ("/feeds/sources/state-gov.atom", "/feeds/documents/1.atom"):
         tag = client.get(path).headers["etag"]
         assert client.get(path, headers={"If-None-Match": tag}).status_code == 304
-
-
-def test_a_new_version_reaches_a_polled_feed(
-    client: TestClient, archive: Archive, factory: sessionmaker[Session]
-) -> None:
-    before = client.get("/feeds/all.atom")
-    assert client.get("/feeds/all.atom", headers={"If-None-Match": before.headers["etag"]}).status_code == 304
-    with transaction(factory) as session:
-        page = raw.add(session, b"v3", origin="test:v3", fetched_at=T0 + timedelta(days=1))
-        edited = statement(body=EDITED_BODY + "\n新增的第三版内容。", title="外交部发言人答记者问（更新）")
-        ingest.archive(session, ingest.prepare(edited), page, ingest.Thresholds(), T0 + timedelta(days=1))
-    after = client.get("/feeds/all.atom", headers={"If-None-Match": before.headers["etag"]})
-    assert after.status_code == 200 and after.headers["etag"] != before.headers["etag"]
-    newest = feedparser.parse(after.content).entries[0]
-    assert newest.id.endswith(f"document/{archive.statement}/version/3")
-    assert "+ 新增的第三版内容。" in newest.summary
 
 
 def test_saved_search_feed(client: TestClient, archive: Archive) -> None:

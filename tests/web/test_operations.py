@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from datetime import timedelta
 
+import feedparser
 import httpx
 import pytest
 from click.testing import CliRunner
@@ -17,16 +18,17 @@ from store import crawls, raw
 from store.db import transaction
 from store.models import Delivery, Event, ParseFailure, Subscription
 from store.types import utcnow
-from tests.web.archive import Archive
+from tests.web.archive import EDITED_BODY, T0, Archive, statement
 from web import server
 from web.app import Config, create_app
 from web.security import TokenRequired, check_binding
+from workers import ingest
 
 HOOK_SECRET = "s3cr3t-signing-key"
 HOOK_URL = "https://hooks.example.org/services/T000/B000/XXXXSECRETPATH?token=abcdef123"
 
 
-def operations(factory: sessionmaker[Session], archive: Archive) -> None:
+def operations(factory: sessionmaker[Session], fresh_archive: Archive) -> None:
     """A crawl log, a flagged source, a parse failure, and deliveries (one failed) to a webhook."""
     with transaction(factory) as session:
         crawl_id = crawls.start(session, "state-gov", None)
@@ -54,7 +56,7 @@ def operations(factory: sessionmaker[Session], archive: Archive) -> None:
         session.add_all([hook, mail])
         session.flush()
         event = Event(
-            kind="new", document_id=archive.statement, version=1, payload={"document": {"title": "x"}}
+            kind="new", document_id=fresh_archive.statement, version=1, payload={"document": {"title": "x"}}
         )
         session.add(event)
         session.flush()
@@ -80,12 +82,12 @@ def operations(factory: sessionmaker[Session], archive: Archive) -> None:
         )
 
 
-def test_healthz(client: TestClient) -> None:
-    answer = client.get("/healthz")
+def test_healthz(fresh_client: TestClient) -> None:
+    answer = fresh_client.get("/healthz")
     assert answer.status_code == 200 and answer.json() == {"database": "ok", "broker": "none"}
 
 
-def test_healthz_says_when_the_broker_is_away(database_url: str, archive: Archive) -> None:
+def test_healthz_says_when_the_broker_is_away(database_url: str, fresh_archive: Archive) -> None:
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -96,9 +98,9 @@ def test_healthz_says_when_the_broker_is_away(database_url: str, archive: Archiv
     assert answer.json()["database"] == "ok" and answer.json()["broker"].startswith("error")
 
 
-def test_metrics(client: TestClient, archive: Archive, factory: sessionmaker[Session]) -> None:
-    operations(factory, archive)
-    answer = client.get("/metrics")
+def test_metrics(fresh_client: TestClient, fresh_archive: Archive, factory: sessionmaker[Session]) -> None:
+    operations(factory, fresh_archive)
+    answer = fresh_client.get("/metrics")
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/plain")
     samples = {
         (sample.name, tuple(sorted(sample.labels.items()))): sample.value
@@ -120,9 +122,11 @@ def test_metrics(client: TestClient, archive: Archive, factory: sessionmaker[Ses
     assert samples[("diplowatch_dead_letters", ())] == 0
 
 
-def test_sources_page(client: TestClient, archive: Archive, factory: sessionmaker[Session]) -> None:
-    operations(factory, archive)
-    html = client.get("/sources").text
+def test_sources_page(
+    fresh_client: TestClient, fresh_archive: Archive, factory: sessionmaker[Session]
+) -> None:
+    operations(factory, fresh_archive)
+    html = fresh_client.get("/sources").text
     state = html.split('id="source-state-gov"')[1].split("</section>")[0]
     assert "12 requests, 5 not modified (304)" in state and "2 new, 1 changed" in state and ">ok<" in state
     rfa = html.split('id="source-rfa-mandarin"')[1].split("</section>")[0]
@@ -131,26 +135,32 @@ def test_sources_page(client: TestClient, archive: Archive, factory: sessionmake
 
 
 def test_alerts_page_shows_no_secret(
-    client: TestClient, archive: Archive, factory: sessionmaker[Session]
+    fresh_client: TestClient, fresh_archive: Archive, factory: sessionmaker[Session]
 ) -> None:
-    operations(factory, archive)
+    operations(factory, fresh_archive)
     for path in ("/alerts", "/alerts?status=failed", "/api/v1/sources", "/metrics"):
-        body = client.get(path).text
+        body = fresh_client.get(path).text
         for secret in (HOOK_SECRET, "XXXXSECRETPATH", "abcdef123", "analyst@example.org"):
             assert secret not in body, (path, secret)
-    failed = client.get("/alerts?status=failed").text
+    failed = fresh_client.get("/alerts?status=failed").text
     assert "team-hook" in failed and "HTTP 500 from https://hooks.example.org/…" in failed
     assert "analyst" not in failed.split("<tbody>")[-1]  # only the failed delivery is listed
     assert "failed (1)" in failed and "sent (1)" in failed
 
 
 @pytest.fixture
-def guarded(database_url: str, archive: Archive) -> TestClient:
+def guarded(database_url: str, fresh_archive: Archive) -> TestClient:
     return TestClient(create_app(Config(database_url, token="let-me-in")))
 
 
-def test_token_is_required_everywhere_but_health(guarded: TestClient, archive: Archive) -> None:
-    for path in ("/", f"/documents/{archive.statement}", "/api/v1/documents", "/feeds/all.atom", "/metrics"):
+def test_token_is_required_everywhere_but_health(guarded: TestClient, fresh_archive: Archive) -> None:
+    for path in (
+        "/",
+        f"/documents/{fresh_archive.statement}",
+        "/api/v1/documents",
+        "/feeds/all.atom",
+        "/metrics",
+    ):
         answer = guarded.get(path)
         assert answer.status_code == 401, path
         assert answer.headers["www-authenticate"].startswith("Bearer")
@@ -183,12 +193,12 @@ def test_other_addresses_need_a_token() -> None:
     assert result.exit_code != 0 and "DIPLOWATCH_WEB_TOKEN" in result.output
 
 
-def test_served_on_a_real_socket(database_url: str, archive: Archive) -> None:
+def test_served_on_a_real_socket(database_url: str, fresh_archive: Archive) -> None:
     running = server.start(Config(database_url), "127.0.0.1", 0)
     try:
         port = running.server.servers[0].sockets[0].getsockname()[1]
-        answer = httpx.get(f"http://127.0.0.1:{port}/api/v1/documents/{archive.statement}", timeout=10)
-        assert answer.status_code == 200 and answer.json()["id"] == archive.statement
+        answer = httpx.get(f"http://127.0.0.1:{port}/api/v1/documents/{fresh_archive.statement}", timeout=10)
+        assert answer.status_code == 200 and answer.json()["id"] == fresh_archive.statement
         with pytest.raises(OSError):  # the port is taken: a clear error, before anything starts
             server.bind("127.0.0.1", port)
     finally:
@@ -196,7 +206,7 @@ def test_served_on_a_real_socket(database_url: str, archive: Archive) -> None:
 
 
 def test_run_serves_the_web_beside_the_service_and_says_where(
-    database_url: str, archive: Archive, capsys: pytest.CaptureFixture[str]
+    database_url: str, fresh_archive: Archive, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from diplowatch.settings import load
     from diplowatch.web_commands import start_beside
@@ -211,3 +221,22 @@ def test_run_serves_the_web_beside_the_service_and_says_where(
         running.stop()
     refused = start_beside(load(database_url=database_url, web_host="0.0.0.0", web_token=None))
     assert refused is None and "DIPLOWATCH_WEB_TOKEN" in capsys.readouterr().err
+
+
+def test_a_new_version_reaches_a_polled_feed(
+    fresh_client: TestClient, fresh_archive: Archive, factory: sessionmaker[Session]
+) -> None:
+    before = fresh_client.get("/feeds/all.atom")
+    assert (
+        fresh_client.get("/feeds/all.atom", headers={"If-None-Match": before.headers["etag"]}).status_code
+        == 304
+    )
+    with transaction(factory) as session:
+        page = raw.add(session, b"v3", origin="test:v3", fetched_at=T0 + timedelta(days=1))
+        edited = statement(body=EDITED_BODY + "\n新增的第三版内容。", title="外交部发言人答记者问（更新）")
+        ingest.archive(session, ingest.prepare(edited), page, ingest.Thresholds(), T0 + timedelta(days=1))
+    after = fresh_client.get("/feeds/all.atom", headers={"If-None-Match": before.headers["etag"]})
+    assert after.status_code == 200 and after.headers["etag"] != before.headers["etag"]
+    newest = feedparser.parse(after.content).entries[0]
+    assert newest.id.endswith(f"document/{fresh_archive.statement}/version/3")
+    assert "+ 新增的第三版内容。" in newest.summary
