@@ -91,3 +91,11 @@ def test_saved_search_feed(client: TestClient, archive: Archive) -> None:
     assert parsed(client, "/feeds/search.atom?q=没有这个词组").entries == []
     tag = client.get("/feeds/search.atom?q=反对").headers["etag"]
     assert client.get("/feeds/search.atom?q=反对", headers={"If-None-Match": tag}).status_code == 304
+
+
+def test_head_answers_like_get_without_a_body(client: TestClient) -> None:
+    get = client.get("/feeds/all.atom")
+    head = client.head("/feeds/all.atom")
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["etag"] == get.headers["etag"]
+    assert client.head("/feeds/all.atom", headers={"If-None-Match": get.headers["etag"]}).status_code == 304
