@@ -96,14 +96,34 @@ class _CharLengths(dict[int, str]):
 
 
 # Line breaks stay, so a run never matches across one (as in fold_lines).
+class _CharAligned(dict[int, str]):
+    """Each character's fold as exactly one character: DROPPED for none, SEVERAL for more than one."""
+
+    def __missing__(self, code: int) -> str:
+        folded = _FOLDS[code]
+        aligned = folded if len(folded) == 1 else DROPPED if not folded else SEVERAL
+        self[code] = aligned
+        return aligned
+
+
+DROPPED, SEVERAL = "\x00", "\x01"
 _FOLDS = _CharFolds({ord(c): c for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"})
 _LENGTHS = _CharLengths()
+_ALIGNED = _CharAligned()
 
 
 def fold_lines(text: str) -> list[str]:
     """Each line of the text folded, empty ones left out: a match that spans a line break would
     join the end of one paragraph to the start of the next."""
     return [folded for folded in map(fold, text.splitlines()) if folded]
+
+
+def aligned_fold(text: str) -> str | None:
+    """`fold` character by character, one character for each of `text` (DROPPED where a character
+    folds to nothing, line breaks kept), so a position in it is a position in `text`; None when some
+    character folds to several (a ligature, ß), which only `fold_map` follows."""
+    aligned = text.translate(_ALIGNED)
+    return None if SEVERAL in aligned else aligned
 
 
 @dataclass(frozen=True, slots=True)

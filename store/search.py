@@ -35,7 +35,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.types import Text
 
-from store.folding import FoldMap, fold, fold_map
+from store.folding import DROPPED, FoldMap, aligned_fold, fold, fold_map
 from store.models import Document, DocumentLink, SearchText, Source, Version
 from store.search_index import COMMENT_MARK, FTS, SEPARATOR, term_grams
 from store.search_query import Query, QueryError, parse
@@ -352,8 +352,7 @@ def snippet(
 
     Empty when no run occurs and `require` is set; otherwise the text's beginning, unmarked.
     """
-    mapped = fold_map(text_)
-    spans = _spans(mapped, runs)
+    spans = _spans(text_, runs)
     if not spans and require:
         return ()
     first = spans[0][0] if spans else 0
@@ -377,19 +376,35 @@ def snippet(
     return tuple((_SPACES.sub(" ", part), match) for part, match in segments if part)
 
 
-def _spans(mapped: FoldMap, runs: Sequence[str]) -> list[tuple[int, int]]:
+def _spans(text_: str, runs: Sequence[str]) -> list[tuple[int, int]]:
     """Where the runs occur in the original text, as merged (start, end) character ranges."""
+    aligned = aligned_fold(text_)
+    found = _aligned_spans(aligned, runs) if aligned is not None else _mapped_spans(fold_map(text_), runs)
+    found.sort()
+    merged: list[tuple[int, int]] = []
+    for span_start, span_end in found:
+        if merged and span_start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], span_end))
+        else:
+            merged.append((span_start, span_end))
+    return merged
+
+
+def _aligned_spans(aligned: str, runs: Sequence[str]) -> list[tuple[int, int]]:
+    """Runs found in an aligned fold: dropped characters may sit between a run's characters."""
+    spans = []
+    for run in runs:
+        pattern = re.compile((re.escape(DROPPED) + "*").join(map(re.escape, run)))
+        spans += [match.span() for match in pattern.finditer(aligned)]
+    return spans
+
+
+def _mapped_spans(mapped: FoldMap, runs: Sequence[str]) -> list[tuple[int, int]]:
+    """Runs found in a fold map (texts with characters that fold to several)."""
     spans = []
     for run in runs:
         index = mapped.folded.find(run)
         while index >= 0:
             spans.append((mapped.original(index), mapped.original(index + len(run) - 1) + 1))
             index = mapped.folded.find(run, index + 1)
-    spans.sort()
-    merged: list[tuple[int, int]] = []
-    for span_start, span_end in spans:
-        if merged and span_start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], span_end))
-        else:
-            merged.append((span_start, span_end))
-    return merged
+    return spans
