@@ -44,7 +44,7 @@ __all__ = ["Hit", "QueryError", "SearchFilters", "SearchPage", "search"]
 
 Order = Literal["newest", "relevance"]
 CANDIDATE_CAP = 20_000  # beyond this many posting matches, walking newest first is cheaper
-RELEVANCE_POOL = 20_000  # relevance ranks at most this many of the newest matches
+RELEVANCE_POOL = 5_000  # relevance ranks at most this many of the newest matches
 MAX_LIMIT = 200
 SNIPPET = 120  # characters
 SNIPPET_LEAD = 30  # characters shown before the first match
@@ -125,9 +125,15 @@ class _Plan:
         self.query = query
         self.filters = filters
         self.sqlite = session.connection().dialect.name == "sqlite"
-        self.checks = self._checks()
+        if not self.sqlite:
+            # Grams are computed when the index is written, never row by row while searching: a
+            # posting as common as 的 must not tempt the planner into a scan that recomputes them.
+            # JIT would compile for the function's declared cost on every query; it only costs here.
+            session.execute(text("SET LOCAL enable_seqscan = off"))
+            session.execute(text("SET LOCAL jit = off"))
         self.candidates = self._candidates()
         self.few = self._count_candidates() <= CANDIDATE_CAP
+        self.checks = self._checks()
 
     def contains(self, column: Any, run: str) -> ColumnElement[bool]:
         """The folded column holds the run."""
@@ -140,8 +146,12 @@ class _Plan:
         return or_(found, self.contains(T.comments, run)) if self.filters.include_comments else found
 
     def _checks(self) -> list[ColumnElement[bool]]:
-        """Exact conditions on a search_texts row: every run, no excluded run, the filters."""
-        checks = [self.has(run) for run in self.query.terms]
+        """Exact conditions on a search_texts row: every run, no excluded run, the filters.
+
+        Drawn through the postings, runs of one or two characters need no check of the text: their
+        posting lists hold exactly the documents that contain them.
+        """
+        checks = [self.has(run) for run in self.query.terms if not (self.few and len(run) <= 2)]
         checks += [not_(self.has(run)) for run in self.query.excluded]
         filters = self.filters
         if filters.sources:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import add
 
 from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select
 
@@ -80,10 +81,11 @@ def drop_postings_ddl(dialect: str) -> list[str]:
 
 def grams(folded: str) -> set[str]:
     """Every character and every adjacent pair of folded text, none across a separator."""
-    found = set(folded)
-    found.update(folded[i : i + 2] for i in range(len(folded) - 1))
-    found.discard(SEPARATOR)
-    return {gram for gram in found if SEPARATOR not in gram}
+    found: set[str] = set()
+    for piece in folded.split(SEPARATOR):
+        found.update(piece)
+        found.update(map(add, piece, piece[1:]))  # pairs, joined in C
+    return found
 
 
 def term_grams(term: str) -> list[str]:
