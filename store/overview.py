@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, inspect, literal_column, select, text
+from sqlalchemy import case, func, literal_column, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from store import crawls, outbox
+from store import crawls, outbox, schedule
 from store.models import (
     Crawl,
     DeadLetter,
@@ -24,8 +24,8 @@ from store.models import (
     Subscription,
     Version,
 )
+from store.types import utcnow
 
-JOBS_TABLE = "apscheduler_jobs"  # where the scheduler keeps each source's next crawl
 EXAMPLES = 5
 _URL = re.compile(r"\b([a-z][a-z0-9+.-]*://)([^/\s?#@]*@)?([^/\s?#]+)[^\s]*", re.IGNORECASE)
 
@@ -41,6 +41,7 @@ class SourceStatus:
     next_crawl: datetime | None
     attention: str | None
     attention_since: datetime | None
+    revisits: schedule.SourceRevisits | None  # article pages re-checked, how many due, when next
     parse_failures: int
     failure_examples: tuple[tuple[int, str], ...]  # (raw page id, reason)
     degraded_examples: tuple[str, ...]
@@ -68,18 +69,6 @@ def redact(message: str | None) -> str | None:
     if message is None:
         return None
     return _URL.sub(lambda match: f"{match.group(1)}{match.group(3)}/…", message)
-
-
-def _next_crawls(session: Session) -> dict[str, datetime]:
-    """Each source's next scheduled crawl, from the scheduler's job table (when there is one)."""
-    if not inspect(session.connection()).has_table(JOBS_TABLE):
-        return {}
-    rows = session.execute(text(f"SELECT id, next_run_time FROM {JOBS_TABLE} WHERE id LIKE 'crawl:%'")).all()
-    return {
-        job_id.removeprefix("crawl:"): datetime.fromtimestamp(float(moment), UTC)
-        for job_id, moment in rows
-        if moment is not None
-    }
 
 
 def _failures_by_source(session: Session) -> dict[str, list[tuple[int, str]]]:
@@ -120,7 +109,8 @@ def sources(session: Session) -> list[SourceStatus]:
     successes = _last_successes(session)
     flagged = {item.source: item for item in crawls.attention(session)}
     failures = _failures_by_source(session)
-    upcoming = _next_crawls(session)
+    upcoming = schedule.next_crawls(session)
+    rechecks = {found.source: found for found in schedule.revisits(session, utcnow())}
     names = sorted(set(documents) | set(latest) | set(flagged) | set(upcoming) | set(failures))
     found = []
     for name in names:
@@ -136,6 +126,7 @@ def sources(session: Session) -> list[SourceStatus]:
                 next_crawl=upcoming.get(name),
                 attention=flagged[name].reason if name in flagged else None,
                 attention_since=flagged[name].since if name in flagged else None,
+                revisits=rechecks.get(name),
                 parse_failures=len(failures.get(name, [])),
                 failure_examples=tuple(failures.get(name, [])[:EXAMPLES]),
                 degraded_examples=tuple(str(example) for example in examples[:EXAMPLES]),

@@ -236,6 +236,14 @@ def _source(status: overview.SourceStatus) -> dict[str, Any]:
         },
         "last_success": _iso(status.last_success),
         "next_crawl": _iso(status.next_crawl),
+        "revisits": None
+        if status.revisits is None
+        else {
+            "pages": status.revisits.pages,
+            "due": status.revisits.due,
+            "next_check_at": _iso(status.revisits.next_check_at),
+            "last_checked_at": _iso(status.revisits.last_checked_at),
+        },
         "needs_attention": status.attention,
         "attention_since": _iso(status.attention_since),
         "parse_failures": status.parse_failures,

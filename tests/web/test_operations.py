@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from diplowatch.cli import cli
 from store import crawls, raw
 from store.db import transaction
-from store.models import Delivery, Event, ParseFailure, Subscription
+from store.models import Delivery, Event, FetchedUrl, ParseFailure, Subscription
 from store.types import utcnow
 from tests.web.archive import EDITED_BODY, T0, Archive, statement
 from web import server
@@ -42,6 +42,17 @@ def operations(factory: sessionmaker[Session], fresh_archive: Archive) -> None:
         failed_id = crawls.start(session, "rfa-mandarin", None)
         crawls.finish(session, failed_id, "shutdown", crawls.Counts(requests=1, failures=1))
         crawls.flag(session, "rfa-mandarin", "3 pages did not parse")
+        session.add(
+            FetchedUrl(
+                url_sha256="0" * 64,
+                url="https://www.state.gov/on-the-agreement/",
+                source="state-gov",
+                role="page",
+                first_fetched_at=utcnow() - timedelta(days=2),
+                last_checked_at=utcnow() - timedelta(hours=3),
+                next_check_at=utcnow() - timedelta(minutes=1),
+            )
+        )
         page = raw.add(session, b"\x00garbage", origin="crawl:rfa-mandarin", url="https://www.rfa.org/x")
         session.add(ParseFailure(raw_page_id=page, parser="html", reason="no article body found"))
         hook = Subscription(
@@ -129,6 +140,7 @@ def test_sources_page(
     html = fresh_client.get("/sources").text
     state = html.split('id="source-state-gov"')[1].split("</section>")[0]
     assert "12 requests, 5 not modified (304)" in state and "2 new, 1 changed" in state and ">ok<" in state
+    assert "1 pages re-checked for edits; 1 due now" in state
     rfa = html.split('id="source-rfa-mandarin"')[1].split("</section>")[0]
     assert "needs attention" in rfa and "3 pages did not parse" in rfa
     assert "no article body found" in rfa and "shutdown" in rfa
