@@ -182,6 +182,7 @@ def ingest(
     page = raw.load(session, raw_page_id, with_data=reading is None)
     if reading is None:
         reading = read(page.data, page.url, page.headers)
+        page = replace(page, data=b"")  # read: its bytes need not stay in memory while the text is written
     if reading.failure is not None:
         record_failure(session, page.id, reading.failure)
         return [Outcome("failed", reason=reading.failure.reason)]
