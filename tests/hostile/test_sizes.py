@@ -33,15 +33,18 @@ def test_every_size_cut_off_is_a_failure_that_flags_the_source(
     site.route(article_path("endless"), Reply(body=lambda: endless(total=4 * LIMIT), length=False))
     site.route(article_path("long"), Reply(body=b"<p>" + b"x" * (LIMIT + 10) + b"</p>"))
     site.route(article_path("fine"), article("正常文章", [PARAGRAPH]))
-    names = ("bomb", "endless", "long", "fine")
+    site.route(article_path("trickle"), Reply(body=article("滴漏", [PARAGRAPH]), trickle=0.2))
+    names = ("bomb", "endless", "long", "fine", "trickle")
     site.route("/feed.xml", rss([REAL_BASE + article_path(name) for name in names]))
 
-    crawled = crawl_hostile(max_page_bytes=LIMIT)
+    crawled = crawl_hostile(max_page_bytes=LIMIT, timeout=1)
 
     counts = crawled.view.counts
     assert counts.documents == {"new": 1}
-    assert counts.failures == 3 and counts.details["too_large"] == 3
-    failed = sorted(counts.details["failure_examples"])
+    assert counts.failures == 4 and counts.details["too_large"] == 3
+    trickled = [e for e in counts.details["failure_examples"] if "trickle" in e]
+    assert len(trickled) == 1 and "timeout" in trickled[0].lower() and "too large" not in trickled[0]
+    failed = sorted(e for e in counts.details["failure_examples"] if "trickle" not in e)
     assert [example.split(":", 2)[:2] for example in failed] == [
         ["https", f"//www.rfa.org{article_path(name)}"] for name in ("bomb", "endless", "long")
     ]
