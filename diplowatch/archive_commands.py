@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from diplowatch import export as exporting
-from diplowatch import schedule_view
+from diplowatch import schedule_view, store_commands
 from diplowatch.crawl_commands import crawl_lines
 from diplowatch.options import db_option, read_archive
 from store import archive, crawls
@@ -45,7 +45,8 @@ def show(database_url: str | None, document_id: int) -> None:
 
 @click.command()
 @db_option
-def stats(database_url: str | None) -> None:
+@click.option("--sizes", is_flag=True, help="Also the store's size by table (SQLite reads the whole file).")
+def stats(database_url: str | None, sizes: bool) -> None:
     """Counts by source, links, and every page that failed to parse (with the reason)."""
     _, factory = read_archive(database_url)
     with factory() as session:
@@ -66,6 +67,8 @@ def stats(database_url: str | None) -> None:
         click.echo(f"  {actor}: {error}")
     for line in [*crawl_lines(latest, flagged), *schedule_lines]:
         click.echo(line)
+    if sizes:
+        click.echo("\n".join(store_commands.size_lines(database_url)))
 
 
 COMMANDS = [export_command, show, stats]

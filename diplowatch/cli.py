@@ -18,6 +18,7 @@ from diplowatch import (
     search_commands,
     seed_commands,
     service_commands,
+    store_commands,
     web_commands,
 )
 from store import redact
@@ -71,6 +72,7 @@ for module in (
     service_commands,
     web_commands,
     search_commands,
+    store_commands,
 ):
     for command in module.COMMANDS:
         cli.add_command(command)
