@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.scope import Scope
+from diplowatch.cli import cli
+from diplowatch.crawl_commands import crawl_summary
 from store.models import RawPage
 from tests.hostile.conftest import CrawlHostile
 from tests.hostile.pages import REAL_BASE, article, article_path, rss
@@ -23,7 +26,11 @@ def stored_urls(factory: sessionmaker[Session]) -> list[str]:
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_hostile_feed_fetches_only_its_own_site(
-    site: HostileSite, internal: HostileSite, crawl_hostile: CrawlHostile, factory: sessionmaker[Session]
+    site: HostileSite,
+    internal: HostileSite,
+    crawl_hostile: CrawlHostile,
+    factory: sessionmaker[Session],
+    database_url: str,
 ) -> None:
     internal.route("/admin/secret.html", article("内部页面", [PARAGRAPH]))
     site.route(article_path("good"), article("正常文章", [PARAGRAPH]))
@@ -55,6 +62,14 @@ def test_hostile_feed_fetches_only_its_own_site(
     assert details["bad_links"] == 1
     assert crawled.view.counts.documents.get("new") == 1
     assert any("169.254.169.254" in example for example in details["refused_examples"])
+    summary = "\n".join(crawl_summary(crawled.view))
+    assert (
+        "limits: 8 URLs refused (not the source's hosts, or internal), 1 malformed links dropped" in summary
+    )
+    stats = CliRunner().invoke(cli, ["stats", "--db", database_url])
+    assert stats.exit_code == 0, stats.output
+    assert "0 failures, 8 URLs refused" in stats.output
+    assert "8 URL(s) refused as outside the source's hosts" in stats.output  # the source needs attention
 
 
 def test_scope_rules() -> None:
