@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from tqdm import tqdm
 
+from diplowatch import capture
 from store import db, raw
 from store.db import transaction
 from workers import processes
@@ -79,17 +80,27 @@ def too_large(path: Path, limit: int) -> str | None:
     return f"too large: {size:,} bytes, over the {limit:,}-byte limit (max_page_bytes)"
 
 
-def store_raw(factory: sessionmaker[Session], paths: list[Path]) -> list[int]:
+CAPTURE_HEADER = "x-diplowatch-captured"  # raw page header: what the page's fetch time rests on
+
+
+def seed_fetch(path: Path, captured_at: datetime | None = None) -> raw.Fetch:
+    """A seed file as a fetch, stamped with its capture time: the one given, the file's own, or UNKNOWN.
+
+    Never the file's modification time, which says when it was copied, not when it was captured.
+    """
+    data = path.read_bytes()
+    found = capture.Capture(captured_at, "stated by the user") if captured_at else capture.captured_at(data)
+    at, how = (found.at, found.how) if found else (capture.UNKNOWN, "unknown: ranks before every crawl")
+    return raw.Fetch(
+        data, origin=f"seed:{path.name}", headers={"path": str(path), CAPTURE_HEADER: how}, fetched_at=at
+    )
+
+
+def store_raw(
+    factory: sessionmaker[Session], paths: list[Path], captured_at: datetime | None = None
+) -> list[int]:
     """Write the files as raw pages, first and in one transaction; returns their ids."""
-    fetches = [
-        raw.Fetch(
-            path.read_bytes(),
-            origin=f"seed:{path.name}",
-            headers={"path": str(path)},
-            fetched_at=datetime.fromtimestamp(path.stat().st_mtime, UTC),
-        )
-        for path in paths
-    ]
+    fetches = [seed_fetch(path, captured_at) for path in paths]
     with transaction(factory) as session:
         return raw.add_many(session, fetches)
 
@@ -99,16 +110,17 @@ def ingest_chunk(
     raw_ids: list[int],
     thresholds: Thresholds,
     readings: Iterable[Reading | None],
+    alert_history: bool = False,
 ) -> list[list[Outcome]]:
     """Ingest raw pages in one transaction; if anything unexpected breaks, redo them one by one."""
     try:
         with transaction(factory) as session:
             return [
-                ingest(session, raw_id, thresholds, reading)
+                ingest(session, raw_id, thresholds, reading, alert_history)
                 for raw_id, reading in zip(raw_ids, readings, strict=True)
             ]
     except Exception:
-        return [ingest_alone(factory, raw_id, thresholds) for raw_id in raw_ids]
+        return [ingest_alone(factory, raw_id, thresholds, alert_history) for raw_id in raw_ids]
 
 
 # Reading (parse, hash, sketch) is pure CPU work: worker processes do it from the stored raw
@@ -156,11 +168,15 @@ def seed(
     progress: bool = True,
     readers: int | None = None,
     max_bytes: int = MAX_FILE_BYTES,
+    captured_at: datetime | None = None,
+    alert_history: bool = False,
 ) -> Tally:
     """Seed every file under `paths`: raw pages first, then ingest by id. Running it again adds nothing.
 
     `readers` is the number of reader processes (0: read in this process; None: decide by size).
     A file over `max_bytes` is not read: it is a failure with its reason.
+    `captured_at` states when the files were captured (else each file's own time, see `capture`);
+    `alert_history` alerts subscriptions even of documents captured before they were made.
     """
     tally = Tally()
     files = []
@@ -194,14 +210,13 @@ def _seed_chunks(
         pending: tuple[list[Path], list[int], Iterable[Reading | None]] | None = None
         for chunk in [*chunks, None]:
             if chunk is not None:
-                raw_ids = store_raw(factory, chunk)
+                raw_ids = store_raw(factory, chunk, captured_at)
                 with processes.born_deaf():  # readers forked here start deaf to Ctrl-C
                     readings = pool.map(_read, raw_ids, chunksize=8) if pool else [None] * len(raw_ids)
             if pending is not None:
                 done, done_ids, done_readings = pending
-                for path, outcomes in zip(
-                    done, ingest_chunk(factory, done_ids, thresholds, done_readings), strict=True
-                ):
+                results = ingest_chunk(factory, done_ids, thresholds, done_readings, alert_history)
+                for path, outcomes in zip(done, results, strict=True):
                     tally.add(path, outcomes)
                 bar.update(len(done))
             pending = (chunk, raw_ids, readings) if chunk is not None else None

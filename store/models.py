@@ -64,17 +64,24 @@ class Blob(Base):
 
 
 class RawPage(Base):
-    """One fetch (or one seed file): which bytes, from where, when, and whether ingest has seen it."""
+    """One fetch (or one seed file): which bytes, from where, when, and whether ingest has seen it.
+
+    Every fetch is its own row (the bytes are shared through the blob): the same bytes fetched again
+    later are a new fact. Only the very same fetch (bytes, origin and time) is one row.
+    """
 
     __tablename__ = "raw_pages"
-    __table_args__ = (UniqueConstraint("blob_sha256", "origin"),)
+    __table_args__ = (UniqueConstraint("blob_sha256", "origin", "fetched_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     blob_sha256: Mapped[str] = mapped_column(ForeignKey("blobs.sha256"))
     # "seed:<path>" or "crawl:<source>"; with the blob it makes a re-seed of the same file a no-op.
     origin: Mapped[str] = mapped_column(String(1000))
     url: Mapped[str | None] = mapped_column(String(2000))
     headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # When the page was captured (a seed file's own time, see diplowatch/capture.py): orders versions.
     fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the row was written: what "stranded for a while" is measured from.
+    stored_at: Mapped[datetime] = mapped_column(default=utcnow)
     ingested_at: Mapped[datetime | None] = mapped_column(index=True)
     format: Mapped[str | None] = mapped_column(String(50))
     # When an ingest message was last sent for the page: reconcile leaves it to that message a while.
@@ -103,6 +110,9 @@ class Document(Base):
     is_excerpt: Mapped[bool] = mapped_column(Boolean, default=False)
     content_sha256: Mapped[str] = mapped_column(String(64), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Fetch time of the latest page that showed the document (whatever its text): a page fetched
+    # before it is history and never turns the current text back.
+    seen_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

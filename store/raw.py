@@ -6,7 +6,7 @@ import hashlib
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -27,8 +27,11 @@ COMPRESSION_LEVEL = 3  # level 6 halves seeding speed for 4% less disk
 # output): each thread gets its own.
 _contexts = threading.local()
 
-FIND_PAGES = select(RAW_PAGES.c.id, RAW_PAGES.c.blob_sha256, RAW_PAGES.c.origin).where(
-    RAW_PAGES.c.blob_sha256.in_(bindparam("shas", expanding=True))
+FIND_PAGES = select(
+    RAW_PAGES.c.id, RAW_PAGES.c.blob_sha256, RAW_PAGES.c.origin, RAW_PAGES.c.fetched_at
+).where(
+    RAW_PAGES.c.blob_sha256.in_(bindparam("shas", expanding=True)),
+    RAW_PAGES.c.fetched_at.in_(bindparam("times", expanding=True)),
 )
 LOAD_PAGE = (
     select(
@@ -97,7 +100,11 @@ class Fetch:
 
 
 def add_many(session: Session, fetches: Sequence[Fetch]) -> list[int]:
-    """Record fetches (bytes kept once, compressed); the same bytes from the same origin are one raw page."""
+    """Record fetches (bytes kept once, compressed), one raw page each.
+
+    A fetch is a fact of its own: the same bytes fetched again later are a new raw page sharing the
+    blob. Only the very same fetch (bytes, origin and time, e.g. a seed file stored again) is one page.
+    """
     if not fetches:
         return []
     connection = session.connection()
@@ -113,20 +120,22 @@ def add_many(session: Session, fetches: Sequence[Fetch]) -> list[int]:
         ],
     )
     now = utcnow()
+    times = [(fetch.fetched_at or now).astimezone(UTC) for fetch in fetches]
     pages = [
         {
             "blob_sha256": sha,
             "origin": fetch.origin,
             "url": fetch.url,
             "headers": fetch.headers,
-            "fetched_at": fetch.fetched_at or now,
+            "fetched_at": at,
+            "stored_at": now,
         }
-        for sha, fetch in zip(shas, fetches, strict=True)
+        for sha, fetch, at in zip(shas, fetches, times, strict=True)
     ]
     connection.execute(insert_page, pages)
-    found = connection.execute(FIND_PAGES, {"shas": list(blobs)})
-    ids = {(sha, origin): page_id for page_id, sha, origin in found}
-    return [ids[(sha, fetch.origin)] for sha, fetch in zip(shas, fetches, strict=True)]
+    found = connection.execute(FIND_PAGES, {"shas": list(blobs), "times": sorted(set(times))})
+    ids = {(sha, origin, at): page_id for page_id, sha, origin, at in found}
+    return [ids[(sha, fetch.origin, at)] for sha, fetch, at in zip(shas, fetches, times, strict=True)]
 
 
 def add(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -30,15 +30,22 @@ def test_opening_twice_is_harmless(database_url: str) -> None:
     engine.dispose()
 
 
-def test_same_bytes_are_kept_once(factory: sessionmaker[Session]) -> None:
+def test_same_bytes_are_kept_once_and_every_fetch_is_a_fact(factory: sessionmaker[Session]) -> None:
     data = "美国国务院".encode() * 500
+    t1 = datetime(2026, 1, 1, 8, tzinfo=UTC)
+    t2 = t1 + timedelta(hours=1)
     with transaction(factory) as session:
-        first = raw.add(session, data, origin="seed:a.txt")
-        again = raw.add(session, data, origin="seed:a.txt")
-        elsewhere = raw.add(session, data, origin="crawl:https://example.org/a")
+        first = raw.add(session, data, origin="seed:a.txt", fetched_at=t1)
+        again = raw.add(
+            session, data, origin="seed:a.txt", fetched_at=t1.astimezone(timezone(timedelta(hours=8)))
+        )
+        later = raw.add(session, data, origin="seed:a.txt", fetched_at=t2)
+        elsewhere = raw.add(session, data, origin="crawl:https://example.org/a", fetched_at=t1)
     with factory() as session:
-        assert first == again != elsewhere
-        assert session.scalar(select(func.count()).select_from(RawPage)) == 2
+        # The very same fetch is one page; the same bytes fetched later are a fact of their own.
+        assert first == again and len({first, later, elsewhere}) == 3
+        assert session.scalar(select(func.count()).select_from(RawPage)) == 3
+        assert [raw.load(session, i, with_data=False).fetched_at for i in (first, later)] == [t1, t2]
         blob = session.scalars(select(Blob)).one()
         assert blob.size == len(data) and len(blob.data) < len(data) // 10
         assert raw.load(session, elsewhere).data == data

@@ -136,7 +136,7 @@ def send_digests() -> int:
 def stranded_pages(session: Session, older_than: timedelta = STRANDED_AFTER) -> list[int]:
     """Raw pages stored a while ago that no ingest has seen: a crash lost their message."""
     cutoff = utcnow() - older_than
-    query = select(RawPage.id).where(RawPage.ingested_at.is_(None), RawPage.fetched_at < cutoff)
+    query = select(RawPage.id).where(RawPage.ingested_at.is_(None), RawPage.stored_at < cutoff)
     return list(session.scalars(query.order_by(RawPage.id)))
 
 

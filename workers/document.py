@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Literal
+from typing import Literal, TypeVar
 
 Precision = Literal["datetime", "date", "unknown"]
 Kind = Literal["transcript", "statement", "article"]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,3 +62,33 @@ class Document:
     # The key of the same statement's other form: a full statement's listing excerpt, or the full
     # statement an excerpt cuts short. Linked by identity when both are archived.
     counterpart: str | None = None
+
+
+def one_per_key(documents: Iterable[Document]) -> tuple[Document, ...]:
+    """A page's documents with entries that share a key made one (a listing's two entries of one
+    date and title): the key is the identity, so they are one document with one text per fetch.
+
+    The merged text keeps each distinct entry's body in page order, so nothing the page said is lost.
+    """
+    entries: dict[str, list[Document]] = {}
+    for document in documents:
+        entries.setdefault(document.key, []).append(document)
+    return tuple(group[0] if len(group) == 1 else _merged(group) for group in entries.values())
+
+
+def _merged(group: list[Document]) -> Document:
+    """Entries of one key as one document: the first entry's fields, every distinct text and extra."""
+
+    def distinct(values: Iterable[T]) -> tuple[T, ...]:
+        return tuple(dict.fromkeys(values))
+
+    first = group[0]
+    return replace(
+        first,
+        body="\n\n".join(distinct(entry.body for entry in group)),
+        comments=distinct(comment for entry in group for comment in entry.comments),
+        captions=distinct(caption for entry in group for caption in entry.captions),
+        related=distinct(link for entry in group for link in entry.related),
+        credits=distinct(credit for entry in group for credit in entry.credits),
+        turns=tuple(turn for entry in group for turn in entry.turns),
+    )

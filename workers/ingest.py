@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from store import anchors, raw, search_index
@@ -22,11 +23,12 @@ from store.db import transaction
 from store.folding import fold_lines
 from store.models import Comment, Document, DocumentLink, ParseFailure, SketchAnchor, Source, Version
 from store.types import utcnow
-from workers import dedup, parsers
+from workers import dedup, matching, parsers
 from workers.alerts.change import Change, ChangeKind
 from workers.alerts.outbox import record_change
 from workers.document import Comment as ParsedComment
 from workers.document import Document as ParsedDocument
+from workers.document import one_per_key
 from workers.errors import ParseError
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,7 @@ FIND_DOCUMENT = (
         DOCUMENTS.c.content_sha256,
         DOCUMENTS.c.title,
         DOCUMENTS.c.version,
+        DOCUMENTS.c.seen_at,
         VERSIONS.c.extras,
         *(DOCUMENTS.c[name] for name in METADATA),
     )
@@ -68,11 +71,16 @@ FIND_DOCUMENT = (
     .where(DOCUMENTS.c.key == bindparam("key"))
 )
 INSERT_DOCUMENT = insert(DOCUMENTS).returning(DOCUMENTS.c.id)
-CURRENT_FETCH = (
-    select(RAW_PAGES.c.fetched_at)
-    .join(VERSIONS, VERSIONS.c.raw_page_id == RAW_PAGES.c.id)
-    .join(DOCUMENTS, (DOCUMENTS.c.id == VERSIONS.c.document_id) & (DOCUMENTS.c.version == VERSIONS.c.number))
-    .where(DOCUMENTS.c.id == bindparam("id"))
+CURRENT_PAGE = select(VERSIONS.c.raw_page_id).where(
+    VERSIONS.c.document_id == bindparam("id"), VERSIONS.c.number == bindparam("number")
+)
+MARK_SEEN = (
+    update(DOCUMENTS)
+    .where(
+        DOCUMENTS.c.id == bindparam("document_id"),
+        or_(DOCUMENTS.c.seen_at.is_(None), DOCUMENTS.c.seen_at < bindparam("at")),
+    )
+    .values(seen_at=bindparam("at"))
 )
 INSERT_VERSION = insert(VERSIONS)
 INSERT_ANCHORS = insert(ANCHORS)
@@ -149,21 +157,24 @@ def prepare(document: ParsedDocument) -> Prepared:
 
 
 def read(data: bytes, url: str | None, headers: Mapping[str, Any] | None = None) -> Reading:
-    """Parse a page's bytes and prepare its documents (pure, so it can run in a worker process).
+    """Parse a page's bytes and prepare its documents (pure, so it can run in any process).
 
     `headers` are the stored response headers: the Content-Type says the charset, and the crawler
-    puts the source's configured selectors under SELECTORS_HEADER.
+    puts the source's configured selectors under SELECTORS_HEADER. Whatever goes wrong here depends
+    on the bytes alone, so it is the page's failure (a parser bug included), never worth a retry.
     """
     headers = headers or {}
     try:
         parsed = parsers.parse(
             data, url=url, content_type=headers.get("content-type"), selectors=headers.get(SELECTORS_HEADER)
         )
+        documents = one_per_key(parsed.documents)
     except ParseError as error:
         return Reading(None, failure=error)
-    return Reading(
-        parsed.format, tuple(prepare(document) for document in parsed.documents), None, parsed.degraded
-    )
+    except Exception as error:  # a parser bug: the page waits for `reparse` after the fix
+        log.exception("parser failed on %s", url or "a stored page")
+        return Reading(None, failure=ParseError(f"internal error: {type(error).__name__}: {error}", "ingest"))
+    return Reading(parsed.format, tuple(prepare(document) for document in documents), None, parsed.degraded)
 
 
 def read_stored(session: Session, raw_page_id: int) -> Reading:
@@ -173,11 +184,17 @@ def read_stored(session: Session, raw_page_id: int) -> Reading:
 
 
 def ingest(
-    session: Session, raw_page_id: int, thresholds: Thresholds = Thresholds(), reading: Reading | None = None
+    session: Session,
+    raw_page_id: int,
+    thresholds: Thresholds = Thresholds(),
+    reading: Reading | None = None,
+    alert_history: bool = False,
 ) -> list[Outcome]:
     """Archive what a stored raw page holds; a page that fails is recorded, not lost.
 
     `reading` is the page's `read` result when another process already worked it out.
+    `alert_history` tells subscriptions of changes fetched before they were made (a seed of old
+    captures is otherwise history to them).
     """
     page = raw.load(session, raw_page_id, with_data=reading is None)
     if reading is None:
@@ -186,31 +203,44 @@ def ingest(
     if reading.failure is not None:
         record_failure(session, page.id, reading.failure)
         return [Outcome("failed", reason=reading.failure.reason)]
+    matching.serialize_if_new(session, {p.document.key for p in reading.documents if p.matchable})
     if page.ingested_at is not None:  # a re-ingest: an earlier failure of this page is now void
         session.execute(delete(ParseFailure).where(ParseFailure.raw_page_id == page.id))
     raw.mark_ingested(session, page.id, reading.format)
     outcomes = [
-        archive(session, prepared, page.id, thresholds, page.fetched_at) for prepared in reading.documents
+        archive(session, prepared, page.id, thresholds, page.fetched_at, alert_history)
+        for prepared in reading.documents
     ]
     if reading.degraded:
         outcomes = [replace(outcome, degraded=reading.degraded) for outcome in outcomes]
     return outcomes
 
 
-def ingest_alone(factory: sessionmaker[Session], raw_page_id: int, thresholds: Thresholds) -> list[Outcome]:
-    """Ingest one raw page in its own transaction; an unexpected error fails only this page.
+STORE_ATTEMPTS = 3
+STORE_BACKOFF = 0.05  # seconds before the second attempt; four times longer before each next one
 
-    The error is recorded as the page's parse failure, so the page waits for `reparse`.
+
+def ingest_alone(
+    factory: sessionmaker[Session], raw_page_id: int, thresholds: Thresholds, alert_history: bool = False
+) -> list[Outcome]:
+    """Ingest one raw page in its own transaction; an error of the store fails only this page, for now.
+
+    A page that cannot be parsed is a recorded failure (inside `ingest`). Anything raised here is
+    the store's trouble (a lost connection, a race's key conflict): retried a few times, then the
+    page is left not ingested, for reconcile to bring back; it is never recorded as a bad page.
     """
-    try:
-        with transaction(factory) as session:
-            return ingest(session, raw_page_id, thresholds)
-    except Exception as error:  # a parser bug must not stop a run
-        log.exception("ingest of raw page %s failed", raw_page_id)
-        failure = ParseError(f"internal error: {type(error).__name__}: {error}", parser="ingest")
-        with transaction(factory) as session:
-            record_failure(session, raw_page_id, failure)
-        return [Outcome("failed", reason=failure.reason)]
+    error: Exception | None = None
+    for attempt in range(STORE_ATTEMPTS):
+        if attempt:
+            time.sleep(STORE_BACKOFF * 4 ** (attempt - 1))
+        try:
+            with transaction(factory) as session:
+                return ingest(session, raw_page_id, thresholds, alert_history=alert_history)
+        except Exception as caught:
+            error = caught
+            log.warning("ingest of raw page %s failed (attempt %s): %r", raw_page_id, attempt + 1, caught)
+    reason = f"not ingested, left for reconcile: {type(error).__name__}: {error}"
+    return [Outcome("failed", reason=reason)]
 
 
 def record_failure(session: Session, raw_page_id: int, error: ParseError) -> None:
@@ -223,27 +253,46 @@ def record_failure(session: Session, raw_page_id: int, error: ParseError) -> Non
     raw.mark_ingested(session, raw_page_id, None)
 
 
+@dataclass(frozen=True, slots=True)
+class Sighting:
+    """The fetch a document was seen in: its raw page, when it was made, and who may hear of it."""
+
+    raw_page_id: int
+    at: datetime
+    alert_history: bool = False
+
+
 def archive(
     session: Session,
     prepared: Prepared,
     raw_page_id: int,
     thresholds: Thresholds,
     fetched_at: datetime | None = None,
+    alert_history: bool = False,
 ) -> Outcome:
     """Store one document as new, as a new version, or not at all when nothing changed.
 
-    A page fetched before the one the current text came from is history, not an edit: it never
-    turns the text back (a late retry or a reconcile can deliver pages out of order).
+    The current text is the text of the latest fetch: a text different from the current one is a
+    new version (a revert to an older text too), but a page fetched before the latest one that
+    showed the document is history and never turns the text back (a late retry, a reconcile, an
+    old seed file). Only the current version's own page may change it when read again (a parser fix).
+    `fetched_at` is the raw page's fetch time (looked up when not given).
     """
+    if fetched_at is None:
+        fetched_at = raw.load(session, raw_page_id, with_data=False).fetched_at
+    fetch = Sighting(raw_page_id, fetched_at, alert_history)
     parsed = prepared.document
     row = session.connection().execute(FIND_DOCUMENT, {"key": parsed.key}).first()
     if row is None and parsed.url and parsed.url != parsed.key and _rekey(session, parsed):
         row = session.connection().execute(FIND_DOCUMENT, {"key": parsed.key}).first()
     if row is None:
-        return _create(session, prepared, raw_page_id, thresholds)
+        return _create(session, prepared, fetch, thresholds)
     document_id, body_hash, title, version = row.id, row.content_sha256, row.title, row.version
-    added = _add_comments(session, document_id, parsed.comments, raw_page_id)
-    told = _alert(session, "comments", document_id, version, parsed, comments=added) if added else ()
+    added = _add_comments(session, document_id, parsed.comments, fetch.raw_page_id)
+    told = _alert(session, "comments", document_id, version, parsed, fetch, comments=added) if added else ()
+    latest = row.seen_at is None or fetch.at >= row.seen_at
+    if latest:
+        session.connection().execute(MARK_SEEN, {"document_id": document_id, "at": fetch.at})
     if added:
         search_index.add_comments(session.connection(), document_id, [comment.text for comment in added])
     same_text = body_hash == prepared.body_hash and title == parsed.title
@@ -251,8 +300,7 @@ def archive(
     stale = any(row._mapping[name] != value for name, value in metadata.items()) or row.extras != extras
     if same_text and not stale:
         return Outcome("unchanged", document_id, new_comments=len(added), deliveries=told)
-    current_fetch = session.connection().execute(CURRENT_FETCH, {"id": document_id}).scalar()
-    if fetched_at is not None and current_fetch is not None and fetched_at < current_fetch:
+    if not latest and not _is_current_page(session, document_id, version, fetch.raw_page_id):
         return Outcome("unchanged", document_id, new_comments=len(added), deliveries=told)
     if same_text:
         # The same text read again by a fixed parser (`reparse`): its facts are corrected in place.
@@ -268,7 +316,7 @@ def archive(
         )
         return Outcome("unchanged", document_id, new_comments=len(added), deliveries=told)
     previous = session.connection().execute(VERSION_TEXT, {"id": document_id, "number": version}).one()
-    _add_version(session, document_id, version + 1, prepared, raw_page_id)
+    _add_version(session, document_id, version + 1, prepared, fetch.raw_page_id)
     session.execute(
         update(DOCUMENTS)
         .where(DOCUMENTS.c.id == document_id)
@@ -286,9 +334,15 @@ def archive(
         session.connection(), document_id, parsed.title, parsed.body, body_lines=prepared.body_lines
     )
     told += _alert(
-        session, "changed", document_id, version + 1, parsed, previous=(previous.title, previous.body)
+        session, "changed", document_id, version + 1, parsed, fetch, previous=(previous.title, previous.body)
     )
     return Outcome("changed", document_id, new_comments=len(added), deliveries=told)
+
+
+def _is_current_page(session: Session, document_id: int, version: int, raw_page_id: int) -> bool:
+    """Whether the raw page is the one the document's current text came from."""
+    found = session.connection().execute(CURRENT_PAGE, {"id": document_id, "number": version}).scalar()
+    return bool(found == raw_page_id)
 
 
 def _alert(
@@ -297,6 +351,7 @@ def _alert(
     document_id: int,
     version: int,
     parsed: ParsedDocument,
+    fetch: Sighting,
     comments: tuple[ParsedComment, ...] = (),
     previous: tuple[str, str] | None = None,
 ) -> tuple[int, ...]:
@@ -317,6 +372,7 @@ def _alert(
         previous_body=previous[1] if previous else None,
         comments=comments,
         is_excerpt=parsed.is_excerpt,
+        fetched_at=None if fetch.alert_history else fetch.at,
     )
     return tuple(record_change(session, change))
 
@@ -354,7 +410,9 @@ def _extras(parsed: ParsedDocument) -> dict[str, Any]:
     return extras
 
 
-def _document_row(session: Session, parsed: ParsedDocument, body_hash: str) -> dict[str, Any]:
+def _document_row(
+    session: Session, parsed: ParsedDocument, body_hash: str, seen_at: datetime
+) -> dict[str, Any]:
     """The documents row for a first sighting."""
     now = utcnow()
     return {
@@ -366,18 +424,19 @@ def _document_row(session: Session, parsed: ParsedDocument, body_hash: str) -> d
         "is_excerpt": parsed.is_excerpt,
         "content_sha256": body_hash,
         "version": 1,
+        "seen_at": seen_at,
         "created_at": now,
         "updated_at": now,
     }
 
 
-def _create(session: Session, prepared: Prepared, raw_page_id: int, thresholds: Thresholds) -> Outcome:
+def _create(session: Session, prepared: Prepared, fetch: Sighting, thresholds: Thresholds) -> Outcome:
     """A document seen for the first time: link it to what it copies or excerpts, then keep it."""
     parsed, values = prepared.document, prepared.sketch
-    row = _document_row(session, parsed, prepared.body_hash)
+    row = _document_row(session, parsed, prepared.body_hash, fetch.at)
     document_id: int = session.connection().execute(INSERT_DOCUMENT, row).scalar_one()
-    _add_version(session, document_id, 1, prepared, raw_page_id)
-    _add_comments(session, document_id, parsed.comments, raw_page_id)
+    _add_version(session, document_id, 1, prepared, fetch.raw_page_id)
+    _add_comments(session, document_id, parsed.comments, fetch.raw_page_id)
     search_index.index_document(
         session.connection(),
         document_id,
@@ -391,7 +450,7 @@ def _create(session: Session, prepared: Prepared, raw_page_id: int, thresholds: 
         status = "excerpt"
     if status != "duplicate":
         _index(session, document_id, values, replace=False)
-    told = _alert(session, "new", document_id, 1, parsed) if status != "duplicate" else ()
+    told = _alert(session, "new", document_id, 1, parsed, fetch) if status != "duplicate" else ()
     return Outcome(status, document_id, deliveries=told)
 
 

@@ -16,6 +16,8 @@ class Change:
     """A new document, a real edit (with the text before it), or new comments under a document.
 
     `version` is the document's version after the change; `comments` are only the new ones.
+    `fetched_at` is when the page showing the change was fetched: a subscription made after it
+    does not hear of it (None: every subscription may).
     """
 
     kind: ChangeKind
@@ -33,3 +35,4 @@ class Change:
     previous_body: str | None = None
     comments: tuple[Comment, ...] = ()
     is_excerpt: bool = False
+    fetched_at: datetime | None = None

@@ -6,6 +6,7 @@ Rules (docs/alerts.md says why):
 - a full text that completes an excerpt already announced to a subscription reaches that
   subscription as `full_text` (a kind of change: only if it asked for changes); every other
   subscription hears of it as `new`;
+- a subscription hears only of what was fetched after it was made (seeding old captures is history);
 - immediate subscriptions get a pending delivery, digest subscriptions a held one that the next
   digest of its window carries.
 """
@@ -87,6 +88,12 @@ def _worth_an_alert(change: Change) -> bool:
     return True
 
 
+def _before(change: Change, subscription: Subscription) -> bool:
+    """Whether the change was fetched before the subscription existed (a seeded old capture, say)."""
+    made = subscription.created_at
+    return change.fetched_at is not None and made is not None and change.fetched_at < made
+
+
 def _recipients(
     session: Session, change: Change, subscriptions: list[Subscription], completes: list[int]
 ) -> list[tuple[Subscription, str]]:
@@ -94,6 +101,8 @@ def _recipients(
     announced = outbox.announced_to(session, completes) if completes else set()
     chosen: list[tuple[Subscription, str]] = []
     for subscription in subscriptions:
+        if _before(change, subscription):
+            continue
         if subscription.id in announced:
             if matches(subscription, replace(change, kind="changed")):
                 chosen.append((subscription, "full_text"))

@@ -11,6 +11,7 @@ import re
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -119,6 +120,8 @@ class Subscription(BaseModel):
     events: tuple[ChangeKind, ...] = ("new", "changed")
     mode: Mode = "immediate"
     id: int | None = Field(default=None, exclude=True)
+    # When the archive first held it: what was fetched before then is history to it.
+    created_at: datetime | None = Field(default=None, exclude=True)
 
     @field_validator("channel")
     @classmethod
@@ -249,6 +252,7 @@ def from_row(row: SubscriptionRow) -> Subscription:
         speakers=tuple(row.speakers),
         events=tuple(row.events),
         mode=row.mode,
+        created_at=row.created_at,
     )
 
 

@@ -1,0 +1,89 @@
+"""Only a page that cannot be parsed is a parse failure: the store's errors retry, then wait for reconcile."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from store.db import transaction
+from tests.integrity.pages import ARTICLE, T1, facts, fetch
+from workers import actors
+from workers.ingest import Thresholds, ingest_alone
+
+# A store that refuses new documents, as a lost connection or a key conflict would, by each backend's means.
+REFUSE = {
+    "sqlite": [
+        "CREATE TRIGGER refuse BEFORE INSERT ON documents BEGIN SELECT RAISE(ABORT, 'store away'); END"
+    ],
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "IF nextval('refusals') <= currval('refusals_allowed') THEN "
+        "RAISE EXCEPTION 'connection lost' USING ERRCODE = '08006'; END IF; RETURN NEW; END $$",
+        "CREATE TRIGGER refuse BEFORE INSERT ON documents FOR EACH ROW EXECUTE FUNCTION refuse()",
+    ],
+}
+UNREFUSE = {
+    "sqlite": ["DROP TRIGGER refuse"],
+    "postgresql": ["DROP TRIGGER refuse ON documents", "DROP FUNCTION refuse()"],
+}
+
+
+def refuse(factory: sessionmaker[Session], times: int) -> str:
+    """Make the store fail the next `times` document inserts (SQLite: all of them); its dialect."""
+    with transaction(factory) as session:
+        dialect = session.connection().dialect.name
+        if dialect == "postgresql":
+            session.execute(text("DROP SEQUENCE IF EXISTS refusals"))
+            session.execute(text("DROP SEQUENCE IF EXISTS refusals_allowed"))
+            session.execute(text("CREATE SEQUENCE refusals"))
+            session.execute(text(f"CREATE SEQUENCE refusals_allowed START {times}"))
+            session.execute(text("SELECT nextval('refusals_allowed')"))
+        for statement in REFUSE[dialect]:
+            session.execute(text(statement))
+    return dialect
+
+
+def allow(factory: sessionmaker[Session], dialect: str) -> None:
+    """Take the refusal away."""
+    with transaction(factory) as session:
+        for statement in UNREFUSE[dialect]:
+            session.execute(text(statement))
+
+
+def test_a_store_error_leaves_the_page_for_reconcile(factory: sessionmaker[Session]) -> None:
+    raw_id = fetch(factory, ARTICLE, T1)
+    dialect = refuse(factory, 1000)
+    try:
+        [outcome] = ingest_alone(factory, raw_id, Thresholds())
+    finally:
+        allow(factory, dialect)
+    assert outcome.status == "failed" and "left for reconcile" in (outcome.reason or "")
+    found = facts(factory)
+    assert found.failures == 0 and found.not_ingested == 1 and found.documents == 0
+    with factory() as session:
+        assert actors.stranded_pages(session, older_than=-actors.STRANDED_AFTER) == [raw_id]
+    [again] = ingest_alone(factory, raw_id, Thresholds())  # what reconcile's ingest then does
+    assert again.status == "new"
+    assert facts(factory).not_ingested == 0
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_passing_store_error_is_retried(factory: sessionmaker[Session]) -> None:
+    raw_id = fetch(factory, ARTICLE, T1)
+    dialect = refuse(factory, 2)  # the first two attempts lose their connection, the third works
+    try:
+        [outcome] = ingest_alone(factory, raw_id, Thresholds())
+    finally:
+        allow(factory, dialect)
+    assert outcome.status == "new"
+    found = facts(factory)
+    assert found.failures == 0 and found.not_ingested == 0 and found.documents == 1
+
+
+def test_a_page_that_cannot_be_parsed_is_a_recorded_failure(factory: sessionmaker[Session]) -> None:
+    raw_id = fetch(factory, b"\x00\x01 not a page", T1)
+    [outcome] = ingest_alone(factory, raw_id, Thresholds())
+    assert outcome.status == "failed"
+    found = facts(factory)
+    assert found.failures == 1 and found.not_ingested == 0

@@ -1,0 +1,50 @@
+"""Who matches first: transactions that create documents take turns where the store lets them race.
+
+A newcomer is compared with the documents committed before its lookup. On PostgreSQL (READ
+COMMITTED) two workers creating related documents at the same moment (exact copies, near copies, a
+statement and its listing excerpt) would each miss the other and both keep an original and both
+alert. So a transaction about to create a matchable document first takes one transaction-scoped
+advisory lock: creating transactions run one after another from there to their commit, and each
+lookup sees what the one before stored. Reading (parse, hash, sketch) happens before the lock, and
+pages that create nothing (re-fetches, the common case) never take it. SQLite already has one writer.
+
+Why one lock and not one per sketch value: two related documents share some sketch values but not
+any value known in advance, so a lock per value would mean 64 locks per document (a seed chunk of
+200 documents would outgrow PostgreSQL's lock table), and fewer values would miss some pairs.
+`bench/matching_lock.py` measures what the single lock costs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection
+
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.orm import Session
+
+from store.models import Document
+
+# A fixed 64-bit key, derived from a name so that it says whose lock it is.
+LOCK_KEY = int.from_bytes(hashlib.sha256(b"diplowatch:matching").digest()[:8], "big", signed=True)
+TAKE_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+KNOWN_KEYS = select(Document.key).where(Document.key.in_(bindparam("keys", expanding=True)))
+_HELD = "matching_lock"  # session.info: the transaction that holds the lock
+
+
+def takes_turns(session: Session) -> bool:
+    """Whether this store lets two writers match at once (so they must take turns)."""
+    return session.connection().dialect.name == "postgresql"
+
+
+def serialize_if_new(session: Session, keys: Collection[str]) -> None:
+    """Wait for the turn to create documents if any of these keys (matchable documents) is new."""
+    if not keys or not takes_turns(session):
+        return
+    current = session.get_transaction()
+    if current is not None and session.info.get(_HELD) is current:
+        return
+    known = set(session.connection().execute(KNOWN_KEYS, {"keys": list(keys)}).scalars())
+    if known.issuperset(keys):
+        return
+    session.connection().execute(TAKE_LOCK, {"key": LOCK_KEY})
+    session.info[_HELD] = current
