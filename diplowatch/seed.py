@@ -189,7 +189,7 @@ def seed(
     chunks = [files[start : start + CHUNK] for start in range(0, len(files), CHUNK)]
     pool = _readers(factory, len(files), readers)
     try:
-        _seed_chunks(factory, chunks, thresholds, pool, tally, progress)
+        _seed_chunks(factory, chunks, thresholds, pool, tally, progress, captured_at, alert_history)
     finally:
         if pool:
             pool.shutdown(cancel_futures=True)
@@ -203,6 +203,8 @@ def _seed_chunks(
     pool: ProcessPoolExecutor | None,
     tally: Tally,
     progress: bool,
+    captured_at: datetime | None = None,
+    alert_history: bool = False,
 ) -> None:
     """Store each chunk's raw pages, and ingest the previous chunk while readers read this one."""
     total = sum(len(chunk) for chunk in chunks)
