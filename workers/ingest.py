@@ -283,6 +283,8 @@ def archive(
     fetch = Sighting(raw_page_id, fetched_at, alert_history)
     parsed = prepared.document
     row = session.connection().execute(FIND_DOCUMENT, {"key": parsed.key}).first()
+    if row is None and prepared.matchable and matching.take_turn(session):
+        row = session.connection().execute(FIND_DOCUMENT, {"key": parsed.key}).first()  # after the wait
     if row is None and parsed.url and parsed.url != parsed.key and _rekey(session, parsed):
         row = session.connection().execute(FIND_DOCUMENT, {"key": parsed.key}).first()
     if row is None:

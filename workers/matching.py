@@ -36,15 +36,30 @@ def takes_turns(session: Session) -> bool:
     return session.connection().dialect.name == "postgresql"
 
 
-def serialize_if_new(session: Session, keys: Collection[str]) -> None:
-    """Wait for the turn to create documents if any of these keys (matchable documents) is new."""
-    if not keys or not takes_turns(session):
-        return
+def _holds(session: Session) -> bool:
+    """Whether this transaction already has the turn."""
     current = session.get_transaction()
-    if current is not None and session.info.get(_HELD) is current:
+    return current is not None and session.info.get(_HELD) is current
+
+
+def take_turn(session: Session) -> bool:
+    """Wait for the turn to create documents (held to the commit); False when none was needed or
+    it was held already, True when this call waited for it (what was looked up before may be stale)."""
+    if not takes_turns(session) or _holds(session):
+        return False
+    session.connection().execute(TAKE_LOCK, {"key": LOCK_KEY})
+    session.info[_HELD] = session.get_transaction()
+    return True
+
+
+def serialize_if_new(session: Session, keys: Collection[str]) -> None:
+    """Take the turn before a page's first write if any of these keys (matchable documents) is new.
+
+    Taking it before the page's row writes, rather than at its first new document, keeps a
+    transaction from holding a row another one needs while it waits for the turn.
+    """
+    if not keys or not takes_turns(session) or _holds(session):
         return
     known = set(session.connection().execute(KNOWN_KEYS, {"keys": list(keys)}).scalars())
-    if known.issuperset(keys):
-        return
-    session.connection().execute(TAKE_LOCK, {"key": LOCK_KEY})
-    session.info[_HELD] = current
+    if not known.issuperset(keys):
+        take_turn(session)
