@@ -73,6 +73,9 @@ def crawl_pages(session: Session, view: crawls.CrawlView) -> dict[int, bool]:
     return {row.id: row.ingested_at is not None for row in session.execute(query)}
 
 
+LINK_NAMES = {"excerpt_of": "excerpt", "duplicate_of": "duplicate"}
+
+
 def page_versions(session: Session, raw_ids: list[int]) -> list[Landed]:
     """Every version these raw pages made, with what its document copies, in order."""
     query = (
@@ -95,9 +98,13 @@ def page_versions(session: Session, raw_ids: list[int]) -> list[Landed]:
     for row in session.execute(query):
         values: tuple[Any, ...] = tuple(row)
         document_id, number, title, source, is_excerpt, link, target = values
-        copy_of = {"excerpt_of": "excerpt", "duplicate_of": "duplicate"}.get(link or "")
-        copy_of = copy_of or ("excerpt" if is_excerpt else None)
-        if (document_id, number) not in found or copy_of == "duplicate":
+        # A listing's excerpt is an excerpt whatever else it resembles; otherwise the link says.
+        copy_of = (
+            "excerpt"
+            if is_excerpt
+            else {"excerpt_of": "excerpt", "duplicate_of": "duplicate"}.get(link or "")
+        )
+        if (document_id, number) not in found or (copy_of and not found[(document_id, number)].copy_of):
             found[(document_id, number)] = Landed(document_id, number, title, source, copy_of, target)
     return list(found.values())
 
@@ -119,8 +126,10 @@ def copies_note(new: list[Landed]) -> str:
     """Why there may be more new documents than articles: how many are excerpts or duplicates."""
     excerpts = sum(1 for item in new if item.copy_of == "excerpt")
     duplicates = sum(1 for item in new if item.copy_of == "duplicate")
-    parts = [f"{excerpts} excerpts (a listing's summary of an article, archived too)"] if excerpts else []
-    parts += [f"{duplicates} duplicates of documents already archived"] if duplicates else []
+    parts = (
+        [f"{excerpts} of them excerpts: a listing's summaries, kept beside the articles"] if excerpts else []
+    )
+    parts += [f"{duplicates} duplicates of other documents"] if duplicates else []
     return f" ({'; '.join(parts)})" if parts else ""
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import importlib.util
-import json
 import logging
 import os
 import secrets
@@ -21,10 +20,8 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from email import message_from_bytes, policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO, cast
@@ -36,96 +33,26 @@ from dramatiq import Broker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.errors import QueueJoinTimeout, QueueNotFound
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
 
-from diplowatch import crawl_watch, service, web_commands
+from diplowatch import service, web_commands
+from diplowatch.demo_console import Console, Tally
+from diplowatch.demo_publisher import Publisher
+from diplowatch.demo_receivers import WebhookReceiver, mail_handler, start_mail_catcher
+from diplowatch.demo_watcher import Watcher
 from diplowatch.settings import Settings
-from store import crawls, db
+from store import db
 from store.db import transaction
-from store.models import Document, Event
+from store.models import Document
 from workers import actors, processes
 from workers.alerts import subscriptions
-from workers.alerts.webhook import EVENT_HEADER, SIGNATURE_HEADER, verify
 from workers.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[1]
-FAMILIES = ("state-gov", "usembassy-china", "rfa-mandarin", "wenxuecity")
 FILES = ("demo.db", "demo.db-wal", "demo.db-shm", "sources.yaml", "subscriptions.yaml", "demo.log")
 MAIL_TO = "reader@example.org"
-TITLE = "演示第{number}号声明：{topic}"
-TOPIC_CHARS = 30
-POLL_SECONDS = 0.25
-HOLD_SECONDS = 3.0  # an alert waits this long for its document's line, so the story reads in order
-FIRST_ROUND_LIMIT = 240.0  # alerts go on after this long even if the first round is not over
-EDIT_EVERY = 3  # every third publication, an earlier one is edited too
-LISTED = 10  # document lines per crawl, at most
 DRAIN_SECONDS = 15.0  # on stopping, how long the work under way may take to finish
-
-About = tuple[int, int]  # (document id, version number): what an alert is about
-
-
-@dataclass
-class Tally:
-    """What the demo saw happen."""
-
-    crawls: int = 0
-    new: int = 0
-    changed: int = 0
-    published: int = 0
-    edited: int = 0
-    webhooks: int = 0
-    mails: int = 0
-
-
-class Console:
-    """Time-stamped lines; an alert's line waits briefly for the line of the document it is about."""
-
-    def __init__(self, out: TextIO) -> None:
-        self.out = out
-        self.lock = threading.RLock()
-        self.shown: set[About] = set()
-        self.held: list[tuple[float, About, str]] = []  # (until, the version it is about, line)
-        self.tally = Tally()
-
-    def say(self, text: str) -> None:
-        """Print one line stamped with the local time."""
-        with self.lock:
-            self.out.write(f"[{time.strftime('%H:%M:%S')}] {text}\n")
-            self.out.flush()
-
-    def count(self, what: str, by: int = 1) -> None:
-        """Add to one of the tally's numbers."""
-        with self.lock:
-            setattr(self.tally, what, getattr(self.tally, what) + by)
-
-    def document(self, version: About, text: str | None = None) -> None:
-        """Note a document's version as shown (printing its line, if any); its alerts may follow."""
-        with self.lock:
-            if text is not None:
-                self.say(text)
-            self.shown.add(version)
-            self.release(lambda until, about: about == version)
-
-    def alert(self, about: About | None, text: str) -> None:
-        """An alert's line: now if its version was shown, otherwise once it is (or a little later)."""
-        with self.lock:
-            if about is None or about in self.shown:
-                self.say(text)
-            else:
-                self.held.append((time.monotonic() + HOLD_SECONDS, about, text))
-
-    def release(self, due: Callable[[float, About], bool] | None = None) -> None:
-        """Print the held alerts that are due (default: those that waited long enough)."""
-        now = time.monotonic()
-        due = due or (lambda until, about: until <= now)
-        with self.lock:
-            out = [item for item in self.held if due(item[0], item[1])]
-            self.held = [item for item in self.held if item not in out]
-            for _, _, text in out:
-                self.say(text)
-
 
 # --- where the demo gets its parts ---------------------------------------------------------------
 
@@ -215,257 +142,6 @@ def demo_settings(folder: Path, smtp_port: int) -> Settings:
         "digest_timezone": "UTC",
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
-
-
-# --- the receivers -------------------------------------------------------------------------------
-
-
-class _HookServer(ThreadingHTTPServer):
-    """The webhook receiver's HTTP server; it hands every POST to `receive`."""
-
-    daemon_threads = True
-
-    def __init__(self, receive: Callable[[dict[str, str], bytes], None]) -> None:
-        super().__init__(("127.0.0.1", 0), _HookHandler)
-        self.receive = receive
-
-
-class _HookHandler(BaseHTTPRequestHandler):
-    """Reads a POST, answers 204, passes it on."""
-
-    def do_POST(self) -> None:
-        """One webhook request."""
-        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        self.send_response(204)
-        self.end_headers()
-        cast(_HookServer, self.server).receive(dict(self.headers.items()), body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: the console says what arrived."""
-
-
-class WebhookReceiver:
-    """A local webhook endpoint that checks each request's signature and prints what arrived."""
-
-    def __init__(self, secret: str, console: Console) -> None:
-        self.secret, self.console = secret, console
-        self.seen: set[str] = set()
-        self.server = _HookServer(self.receive)
-        self.thread = threading.Thread(target=self.server.serve_forever, name="demo-webhook", daemon=True)
-
-    @property
-    def url(self) -> str:
-        """Where diplowatch posts."""
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-
-    def start(self) -> None:
-        """Listen."""
-        self.thread.start()
-
-    def stop(self) -> None:
-        """Stop listening."""
-        self.server.shutdown()
-        self.server.server_close()
-
-    def receive(self, headers: dict[str, str], body: bytes) -> None:
-        """Check, read and print one request."""
-        signed = verify(self.secret, body, headers.get(SIGNATURE_HEADER, ""))
-        key = headers.get(EVENT_HEADER, "?")
-        try:
-            payload = json.loads(body)
-            document = payload.get("document") or {}
-            what, title = payload.get("type", "?"), document.get("title", "")
-            about = (document["id"], document["version"]) if "id" in document else None
-        except (ValueError, AttributeError, KeyError):
-            what, title, about = "unreadable body", "", None
-        notes = ["signature ok" if signed else "SIGNATURE DOES NOT MATCH"]
-        if key in self.seen:
-            notes.append(f"repeat of event {key}: a receiver drops it")
-        self.seen.add(key)
-        self.console.count("webhooks")
-        self.console.alert(about, f"webhook received: {what} — {title} ({', '.join(notes)})")
-
-
-def start_mail_catcher(on_mail: Callable[[bytes], None]) -> tuple[Any, int]:
-    """aiosmtpd on a free local port, passing each message on; returns (controller, port)."""
-    from aiosmtpd.controller import Controller
-
-    class Handler:
-        """Accepts every message."""
-
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-            """One message."""
-            on_mail(envelope.original_content or envelope.content or b"")
-            return "250 Message accepted"
-
-    class Catcher(Controller):
-        """aiosmtpd's threaded controller, on the port the system picks."""
-
-        def _trigger_server(self) -> None:
-            """Learn the port before aiosmtpd connects to it."""
-            server = cast(Any, self.server)
-            self.port = server.sockets[0].getsockname()[1]
-            super()._trigger_server()
-
-    controller = Catcher(Handler(), hostname="127.0.0.1", port=0, ready_timeout=10.0)
-    controller.start()
-    return controller, int(controller.port)
-
-
-def event_version(factory: sessionmaker[Session], key: str) -> About | None:
-    """The document version an alert's event id is about (None for digests and unknown keys)."""
-    if not key.isdigit():
-        return None
-    with factory() as session:
-        event = session.get(Event, int(key))
-        return (event.document_id, event.version) if event else None
-
-
-def mail_handler(console: Console, factory: sessionmaker[Session]) -> Callable[[bytes], None]:
-    """What the mail catcher does with a message: print its subject."""
-
-    def received(data: bytes) -> None:
-        message = message_from_bytes(data, policy=policy.default)
-        subject = " ".join(str(message.get("Subject", "(no subject)")).split())
-        about = event_version(factory, str(message.get(EVENT_HEADER, "")))
-        console.count("mails")
-        console.alert(about, f"mail received: {subject}")
-
-    return received
-
-
-# --- watching the archive ------------------------------------------------------------------------
-
-
-class Watcher:
-    """Polls the archive from a thread: finished crawls, the documents they brought, the first round."""
-
-    def __init__(
-        self,
-        factory: sessionmaker[Session],
-        console: Console,
-        sources: list[str],
-        on_first_round: Callable[[], None],
-    ) -> None:
-        self.factory, self.console, self.sources = factory, console, sources
-        self.on_first_round = on_first_round
-        self.reported: set[int] = set()
-        self.crawled: set[str] = set()
-        self.alerting = False
-        self.began = time.monotonic()
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self.run, name="demo-watcher", daemon=True)
-
-    def start(self) -> None:
-        """Watch from now on."""
-        self.thread.start()
-
-    def stop(self) -> None:
-        """Stop watching, after one last look."""
-        self.stopping.set()
-        self.thread.join()
-        self.poll()
-        self.console.release(lambda until, about: True)
-
-    def run(self) -> None:
-        """Poll until stopped; a busy database only delays the next look."""
-        while not self.stopping.wait(POLL_SECONDS):
-            try:
-                self.poll()
-            except Exception:
-                log.exception("the demo's watcher could not read the archive")
-
-    def poll(self) -> None:
-        """Report the crawls whose pages are all ingested; switch alerts on after the first round."""
-        with self.factory() as session:
-            for crawl_id in crawl_watch.finished_crawls(session):
-                if crawl_id not in self.reported:
-                    self.report(session, crawls.get(session, crawl_id))
-            if not self.alerting and self.first_round_over(session):
-                self.alerting = True
-                self.on_first_round()
-        self.console.release()
-
-    def report(self, session: Session, view: crawls.CrawlView) -> None:
-        """The crawl's line and its new and changed documents, once ingest has seen all its pages."""
-        made = crawl_watch.report(session, view)
-        if made is None:
-            return
-        self.reported.add(view.id)
-        self.crawled.add(view.source)
-        new, changed = len(made.new), len(made.changed)
-        for what, by in (("crawls", 1), ("new", new), ("changed", changed)):
-            self.console.count(what, by)
-        self.console.say(crawl_watch.crawl_line(made))
-        listed = LISTED if self.alerting else 0
-        for item in made.landed[:listed]:
-            self.console.document((item.document_id, item.number), crawl_watch.landed_line(item))
-        for item in made.landed[listed:]:
-            self.console.document((item.document_id, item.number))
-        if self.alerting and len(made.landed) > listed:
-            self.console.say(f"… and {len(made.landed) - listed} more documents")
-
-    def first_round_over(self, session: Session) -> bool:
-        """Every source crawled once and every page ingested (or it has taken far too long)."""
-        if time.monotonic() - self.began > FIRST_ROUND_LIMIT:
-            return True
-        return set(self.sources) <= self.crawled and crawl_watch.waiting_pages(session) == 0
-
-
-# --- the mirror's news ---------------------------------------------------------------------------
-
-
-class Publisher:
-    """Publishes a statement on the mirror every few seconds; now and then edits an earlier one."""
-
-    def __init__(self, mirror: Any, console: Console, every: float, settle: float) -> None:
-        self.mirror, self.console, self.every, self.settle = mirror, console, every, settle
-        self.earlier: list[tuple[float, str, str, str]] = []  # (published, family, id, title)
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self.run, name="demo-publisher", daemon=True)
-
-    def start(self) -> None:
-        """Begin publishing."""
-        self.thread.start()
-
-    def stop(self) -> None:
-        """Stop publishing."""
-        self.stopping.set()
-        if self.thread.is_alive():
-            self.thread.join()
-
-    def run(self) -> None:
-        """One publication now, then one every `every` seconds."""
-        number = 0
-        while not self.stopping.is_set():
-            number += 1
-            try:
-                self.publish(number)
-                if number % EDIT_EVERY == 0:
-                    self.edit()
-            except Exception:
-                log.exception("the mirror could not publish")
-            self.stopping.wait(self.every)
-
-    def publish(self, number: int) -> None:
-        """A new statement on the next family's site."""
-        family = FAMILIES[(number - 1) % len(FAMILIES)]
-        topic = self.mirror.sources().synthetic(f"demo:{number}")[0][:TOPIC_CHARS]
-        article = self.mirror.publish(family, TITLE.format(number=number, topic=topic))
-        self.earlier.append((time.monotonic(), family, article.id, article.title))
-        self.console.count("published")
-        self.console.say(f"mirror published on {family}: {article.title}")
-
-    def edit(self) -> None:
-        """Append an update note to the oldest earlier statement that has surely been crawled."""
-        ready = [item for item in self.earlier if time.monotonic() - item[0] >= self.settle]
-        if not ready:
-            return
-        self.earlier.remove(ready[0])
-        _, family, article_id, title = ready[0]
-        self.mirror.edit(family, article_id)
-        self.console.count("edited")
-        self.console.say(f"mirror edited on {family}: {title} (an update note appended)")
 
 
 # --- the demo ------------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ def test_run_speaks_and_ctrl_c_is_quiet(mirror: Mirror, sources_file: Path, tmp_
     lines, errors = said().splitlines(), err.read_text("utf-8", "replace")
     assert "diplowatch is running: database sqlite:///" in lines[0] and f"{FAMILY} (next crawl" in lines[0]
     crawl = next(line for line in lines if f"crawl {FAMILY}:" in line)
-    assert " UTC  crawl " in crawl and " new (" in crawl and "excerpts" in crawl, crawl
+    assert " UTC  crawl " in crawl and " new (24 of them excerpts" in crawl, crawl
     assert any("stopping" in line for line in lines) and lines[-1].endswith("stopped")
     for noise in ("Traceback", "KeyboardInterrupt", "BrokenProcessPool"):
         assert noise not in errors, errors[-3000:]
