@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
@@ -118,6 +119,13 @@ def attention_lines(latest: list[crawls.CrawlView], flagged: list[crawls.Attenti
 )
 def crawl(database_url: str | None, source: str, base_url: str | None) -> None:
     """Crawl one source once (see crawler/sources.yaml) and print what it found."""
+    if base_url is not None:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise click.BadParameter(
+                f"{base_url!r} is not an http(s) URL with a host (e.g. http://127.0.0.1:8000)",
+                param_hint="--base-url",
+            )
     from crawler.config import SourceConfigError
     from crawler.run import CrawlError, Options, user_agent
     from crawler.run import crawl as run_crawl
@@ -137,8 +145,11 @@ def crawl(database_url: str | None, source: str, base_url: str | None) -> None:
         raise click.ClickException(str(error)) from error
     for line in crawl_summary(crawled.view):
         click.echo(line)
-    counts = crawled.view.counts
-    exit_for(counts.stored + counts.not_modified + counts.skipped, counts.failures, "requests")
+    counts, reason = crawled.view.counts, crawled.view.finish_reason
+    answered = counts.stored + counts.not_modified + counts.skipped
+    if reason != "finished" and not answered:
+        raise click.ClickException(f"the crawl of {source} did not run through ({reason})")
+    exit_for(answered, counts.failures, "requests")
 
 
 COMMANDS = [crawl]

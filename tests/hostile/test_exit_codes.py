@@ -92,3 +92,10 @@ def test_run_with_a_bad_subscriptions_file_says_so_in_one_line(tmp_path: Path) -
         f"Error: {tmp_path / 'subscriptions.yaml'}: subscriptions.0.channel: Value error, not an email "
         "address, an http(s) webhook URL or a URL Apprise knows"
     ]
+
+
+def test_a_crawl_from_a_base_url_that_is_no_url_is_refused(tmp_path: Path) -> None:
+    result = invoke(
+        "crawl", "--db", f"sqlite:///{tmp_path / 'a.db'}", "rfa-mandarin", "--base-url", "not-a-url"
+    )
+    assert result.exit_code == 2 and "not an http(s) URL" in result.output
