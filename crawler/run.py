@@ -22,7 +22,7 @@ from crawler.spiders import SPIDERS
 from crawler.urls import Rebase
 from store import crawls, db, redact
 from workers import processes
-from workers.errors import FetchError
+from workers.errors import DiplowatchError, FetchError
 from workers.ingest import Thresholds
 
 # Only these schemes are ever downloaded (file://, data:, ftp:// and s3:// have no handler at all).
@@ -142,6 +142,8 @@ def crawl(name: str, options: Options, base_url: str | None = None) -> Crawled:
     """Crawl source `name` in this process (which can run only one crawl)."""
     redact.install()  # a spawned crawl process starts without the parent's log scrubbing
     redact.remember(options.database_url)
+    if processes.stop_asked():
+        raise CrawlCancelled(f"the crawl of {name!r} was stopped before it began")
     source = config.get(name, options.sources_file)
     if not source.enabled:
         raise SourceConfigError(f"source {name!r} is disabled (enabled: false in the sources file)")
@@ -161,6 +163,12 @@ def crawl(name: str, options: Options, base_url: str | None = None) -> Crawled:
         raise CrawlError(f"the crawl of {name!r} did not start (see the log above)")
     with factory() as session:
         return Crawled(crawls.get(session, crawl_id), tuple(pipeline.stored_ids))
+
+
+class CrawlCancelled(DiplowatchError):
+    """The service stopped while the crawl process was starting: nothing was fetched."""
+
+    retryable = False
 
 
 def _start_crawl_process(parent: int) -> None:

@@ -62,7 +62,7 @@ def crawl_function(
     """Crawl a source in a subprocess, storing raw pages only; returns the pages left for ingest."""
 
     def crawl(source: str, base_url: str | None) -> list[int]:
-        from crawler.run import Options, crawl_in_subprocess, user_agent  # Scrapy stays out of workers
+        from crawler.run import CrawlCancelled, Options, crawl_in_subprocess, user_agent  # Scrapy: late
 
         options = Options(
             database_url=settings.database_url,
@@ -72,7 +72,10 @@ def crawl_function(
             handoff="later",
             max_page_bytes=settings.max_page_bytes,
         )
-        crawl_in_subprocess(source, options, base_url)
+        try:
+            crawl_in_subprocess(source, options, base_url)
+        except CrawlCancelled:
+            log.info("the crawl of %s was stopped before it began", source)
         return waiting_pages(factory, source)
 
     return crawl

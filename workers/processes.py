@@ -46,21 +46,32 @@ def ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+_stop_asked = threading.Event()
+
+
 def detach_from_terminal() -> None:
-    """A process group of its own, deaf to SIGINT and SIGTERM until the work installs its own
-    graceful handlers (Scrapy does, for SIGTERM): the terminal's Ctrl-C reaches the parent only."""
+    """A process group of its own, deaf to SIGINT: the terminal's Ctrl-C reaches the parent only.
+    A SIGTERM (the parent stopping it) before the work installs its own graceful handler (Scrapy
+    does) is remembered: `stop_asked` then says the work should not start at all."""
     with contextlib.suppress(OSError):
         os.setpgid(0, 0)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda *_: _stop_asked.set())
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})  # one sent while starting arrives now
+
+
+def stop_asked() -> bool:
+    """Whether the parent asked this child to stop before its work began."""
+    return _stop_asked.is_set()
 
 
 @contextlib.contextmanager
 def born_deaf() -> Iterator[None]:
-    """Children started in this block start with SIGINT blocked (the mask survives fork and exec), so
-    a Ctrl-C during their start-up, before they can ignore it themselves, cannot reach them either.
-    Only the calling thread's mask changes; the main thread still receives the signal."""
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    """Children started in this block start with SIGINT and SIGTERM blocked (the mask survives fork
+    and exec), so a signal during their start-up, before they can handle it themselves, does not
+    kill them half-started. Only the calling thread's mask changes; the main thread still receives
+    its signals."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     try:
         yield
     finally:
