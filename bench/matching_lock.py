@@ -6,6 +6,7 @@ its copy at the same moment. For 1 and for T worker threads (each ingesting a pa
 transaction, as the `ingest` actor does), with the lock (workers/matching.py) and without it:
 
 - pages/s and milliseconds per page (wall time / pages, and per-thread time per page);
+- the lock's own statements, uncontended (a transaction with them against one without);
 - copies left as originals: pairs where neither was linked to the other (each alerted twice); one
   thread shows the baseline (copies too short to match are never linked).
 
@@ -119,6 +120,26 @@ def run(admin: str, data: list[bytes], threads: int, locked: bool) -> str:
     )
 
 
+def own_cost(admin: str, rounds: int = 2000) -> str:
+    """The lock's own statements (the key lookup and the lock), per page, with no one to wait for."""
+    url = fresh(admin)
+    engine = db.open_engine(url)
+    factory = db.session_factory(engine)
+    timings = []
+    for turn in (False, True):
+        started = time.perf_counter()
+        for i in range(rounds):
+            with transaction(factory) as session:
+                if turn:
+                    matching.serialize_if_new(session, {f"key-{i}"})
+                else:
+                    session.connection().exec_driver_sql("SELECT 1")
+        timings.append((time.perf_counter() - started) / rounds)
+    engine.dispose()
+    extra = 1000 * (timings[1] - timings[0])
+    return f"  the lock's own statements (key lookup + lock), uncontended: {extra:.3f} ms per page"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -130,8 +151,9 @@ def main() -> None:
     options = parser.parse_args()
     data = pages(options.n)
     print(f"ingest of {len(data)} pages on PostgreSQL ({options.n} posts, a mirror's copy after every fifth)")
+    print(own_cost(options.pg), flush=True)
     for threads in (1, options.threads):
-        for locked in (False, True):
+        for locked in (True, False):
             print(run(options.pg, data, threads, locked), flush=True)
     with psycopg.connect(options.pg, autocommit=True) as connection:
         connection.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
