@@ -372,7 +372,9 @@ def edit_two_day_old_pages(mirror: Mirror, database_url: str, plan: Plan, rng: r
     """Edit `plan.edits` pages of the edit source each once its two-day revisit has been made (a page two
     shortened days old, its next revisit the three-day one); returns the edits with that revisit's time."""
     base = config.get(plan.edit_source).base_url
-    chosen = {base + a.path: a for a in rng.sample(list(mirror.articles(plan.edit_source)), plan.edits)}
+    archived = page_times(database_url, plan.edit_source)
+    pages = [a for a in mirror.articles(plan.edit_source) if base + a.path in archived]
+    chosen = {base + a.path: a for a in rng.sample(pages, plan.edits)}
     edits: list[Edit] = []
     deadline = time.monotonic() + 4 * plan.day + 10 * plan.interval
     while chosen and time.monotonic() < deadline:

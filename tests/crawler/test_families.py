@@ -129,6 +129,8 @@ def test_a_family_crawled_four_times(
     before = fingerprint(factory)
     second, requests = crawl_and_log(run_crawl, mirror, family)
     assert requests, "an idle crawl still asks whether anything changed"
+    # A handful: robots.txt and the entry points (state.gov: two queries per API route), no revisit yet.
+    assert len(requests) <= 5 and second.counts.details["revisits"] == 0, [r.target for r in requests]
     assert all(r.conditional and r.status == 304 for r in requests), [
         (r.target, r.status, r.conditional) for r in requests if not (r.conditional and r.status == 304)
     ]
