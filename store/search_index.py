@@ -48,6 +48,15 @@ $$
 
 
 @dataclass(frozen=True, slots=True)
+class Searchable:
+    """A title and body as the index keeps them, worked out without the database (so in ingest's
+    read phase, which runs in parallel): the folded text and its grams as FTS5 tokens."""
+
+    folded: str
+    grams: str
+
+
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One document's row in the index."""
 
@@ -58,12 +67,19 @@ class Entry:
     speakers: str
     folded: str
     comments: str
+    grams: str | None = None  # the tokens of `folded`, when already worked out
+
+
+def searchable(title: str, body: str, body_lines: Sequence[str] | None = None) -> Searchable:
+    """The folded text of a title and body, and its grams."""
+    folded = folded_text(title, body, body_lines)
+    return Searchable(folded, " ".join(grams(folded)))
 
 
 def postings_ddl(dialect: str) -> list[str]:
     """Statements that create the postings for a store."""
     if dialect == "sqlite":
-        options = "content='', detail=none, tokenize=\"ascii tokenchars '_'\""
+        options = "content='', detail=none, columnsize=0, tokenize=\"ascii tokenchars '_'\""
         return [f"CREATE VIRTUAL TABLE {FTS} USING fts5(grams, {options})"]
     return [
         PG_GRAMS_FUNCTION,
@@ -95,11 +111,12 @@ def term_grams(term: str) -> list[str]:
     return sorted({term[i : i + 2] for i in range(len(term) - 1)})
 
 
-def gram_text(folded: str, comments: str) -> str:
-    """An FTS5 row: the text's grams, then the comments' grams marked as such, space-separated."""
-    mine = grams(folded)
-    theirs = (COMMENT_MARK + gram for gram in grams(comments))
-    return " ".join([*mine, *theirs])
+def gram_text(folded: str, comments: str, known: str | None = None) -> str:
+    """An FTS5 row: the text's grams (`known` when worked out already), then the comments' grams
+    marked as such, space-separated."""
+    mine = " ".join(grams(folded)) if known is None else known
+    theirs = " ".join(COMMENT_MARK + gram for gram in grams(comments))
+    return f"{mine} {theirs}" if theirs else mine
 
 
 def sort_key(published_at: datetime | None) -> int:
@@ -147,7 +164,7 @@ def write(connection: Connection, entries: Sequence[Entry]) -> None:
     if sqlite:
         connection.exec_driver_sql(
             f"INSERT INTO {FTS}(rowid, grams) VALUES (?, ?)",
-            [(entry.document_id, gram_text(entry.folded, entry.comments)) for entry in entries],
+            [(entry.document_id, gram_text(entry.folded, entry.comments, entry.grams)) for entry in entries],
         )
 
 
@@ -176,12 +193,13 @@ def index_document(
     title: str,
     body: str,
     comments: Sequence[str] | None = None,
-    body_lines: Sequence[str] | None = None,
+    text: Searchable | None = None,
 ) -> None:
     """Index a document's current text (with its comments, or keeping those already indexed).
 
-    `body_lines` is `fold_lines(body)` when the caller has it already (ingest folds for the sketch).
+    `text` is `searchable(title, body)` when the caller has it already (ingest's read phase).
     """
+    text = text or searchable(title, body)
     published_at, source_id, kind, speakers = connection.execute(DOCUMENT_FIELDS, {"id": document_id}).one()
     if comments is None:
         folded_comments = connection.execute(STORED_COMMENTS, {"id": document_id}).scalar() or ""
@@ -193,8 +211,9 @@ def index_document(
         source_id,
         kind,
         speakers_text(speakers or ()),
-        folded_text(title, body, body_lines),
+        text.folded,
         folded_comments,
+        text.grams,
     )
     write(connection, [entry])
 

@@ -130,7 +130,7 @@ class Prepared:
     body_hash: str
     sketch: tuple[int, ...]
     matchable: bool
-    body_lines: tuple[str, ...]  # the body's folded lines, as search sees them
+    searchable: search_index.Searchable  # title and body as the search index keeps them
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +152,7 @@ def prepare(document: ParsedDocument) -> Prepared:
         dedup.content_hash(document.body),
         dedup.sketch_folded(folded),
         len(folded) >= MIN_MATCH_CHARS,
-        lines,
+        search_index.searchable(document.title, document.body, lines),
     )
 
 
@@ -314,7 +314,7 @@ def archive(
         )
         # Its date, kind or speakers may have moved: the index orders and filters by them.
         search_index.index_document(
-            session.connection(), document_id, parsed.title, parsed.body, body_lines=prepared.body_lines
+            session.connection(), document_id, parsed.title, parsed.body, text=prepared.searchable
         )
         return Outcome("unchanged", document_id, new_comments=len(added), deliveries=told)
     previous = session.connection().execute(VERSION_TEXT, {"id": document_id, "number": version}).one()
@@ -333,7 +333,7 @@ def archive(
     if not _is_duplicate(session, document_id):
         _index(session, document_id, prepared.sketch, replace=True)
     search_index.index_document(
-        session.connection(), document_id, parsed.title, parsed.body, body_lines=prepared.body_lines
+        session.connection(), document_id, parsed.title, parsed.body, text=prepared.searchable
     )
     told += _alert(
         session, "changed", document_id, version + 1, parsed, fetch, previous=(previous.title, previous.body)
@@ -445,7 +445,7 @@ def _create(session: Session, prepared: Prepared, fetch: Sighting, thresholds: T
         parsed.title,
         parsed.body,
         [comment.text for comment in parsed.comments],
-        body_lines=prepared.body_lines,
+        text=prepared.searchable,
     )
     status = _match(session, document_id, prepared, thresholds) if prepared.matchable else "new"
     if _link_counterpart(session, document_id, parsed) and status == "new":
