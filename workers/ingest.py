@@ -82,6 +82,16 @@ MARK_SEEN = (
     )
     .values(seen_at=bindparam("at"))
 )
+# A page's documents seen at once, in one statement: its rows are locked in key order, so two
+# pages sharing documents (overlapping listings) never lock them in opposite orders.
+MARK_PAGE_SEEN = (
+    update(DOCUMENTS)
+    .where(
+        DOCUMENTS.c.key.in_(bindparam("keys", expanding=True)),
+        or_(DOCUMENTS.c.seen_at.is_(None), DOCUMENTS.c.seen_at < bindparam("at")),
+    )
+    .values(seen_at=bindparam("at"))
+)
 INSERT_VERSION = insert(VERSIONS)
 INSERT_ANCHORS = insert(ANCHORS)
 SAME_TEXT = (
@@ -207,6 +217,9 @@ def ingest(
     if page.ingested_at is not None:  # a re-ingest: an earlier failure of this page is now void
         session.execute(delete(ParseFailure).where(ParseFailure.raw_page_id == page.id))
     raw.mark_ingested(session, page.id, reading.format)
+    keys = sorted({prepared.document.key for prepared in reading.documents})
+    if keys:
+        session.connection().execute(MARK_PAGE_SEEN, {"keys": keys, "at": page.fetched_at})
     outcomes = [
         archive(session, prepared, page.id, thresholds, page.fetched_at, alert_history)
         for prepared in reading.documents
@@ -293,7 +306,7 @@ def archive(
     added = _add_comments(session, document_id, parsed.comments, fetch.raw_page_id)
     told = _alert(session, "comments", document_id, version, parsed, fetch, comments=added) if added else ()
     latest = row.seen_at is None or fetch.at >= row.seen_at
-    if latest:
+    if latest and row.seen_at != fetch.at:  # (ingest marked a whole page's documents already)
         session.connection().execute(MARK_SEEN, {"document_id": document_id, "at": fetch.at})
     if added:
         search_index.add_comments(session.connection(), document_id, [comment.text for comment in added])
