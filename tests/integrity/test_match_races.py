@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, text
@@ -146,3 +147,46 @@ def test_two_mirrors_of_one_post_ingested_at_once(factory: sessionmaker[Session]
     assert [o.status for o in outcomes] == ["new", "duplicate"]
     assert links(factory) == {(outcomes[1].document_id, outcomes[0].document_id, "duplicate_of")}
     assert facts(factory).deliveries - before.deliveries == 1
+
+
+def reversed_listing(data: bytes) -> bytes:
+    """The embassy listing with its entries in the opposite order (the same documents)."""
+    end = "阅读更多»\n".encode()
+    entries = [chunk + end for chunk in data.split(end)[:-1]]
+    return b"".join(reversed(entries)) + data.split(end)[-1]
+
+
+def refetch(
+    factory: sessionmaker[Session], raw_id: int, barrier: threading.Barrier, errors: list[BaseException]
+) -> None:
+    """Ingest a page once every racer's transaction is open; keep what went wrong."""
+    try:
+        with transaction(factory) as session:
+            barrier.wait()
+            ingest(session, raw_id)
+    except Exception as error:  # a deadlock is the failure looked for
+        errors.append(error)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_overlapping_listings_refetched_at_once_never_deadlock(factory: sessionmaker[Session]) -> None:
+    """Two pages listing the same statements in opposite orders, re-fetched together round after round."""
+    listing = next(SEEDS.glob("002_*")).read_bytes()
+    pages = [listing, reversed_listing(listing)]
+    keys = [[d.key for d in parsers.parse(page).documents] for page in pages]
+    assert keys[0] == keys[1][::-1] and len(set(keys[0])) > 20
+    with transaction(factory) as session:
+        ingest(session, raw.add(session, listing, "crawl:first", fetched_at=T0))
+    for round_ in range(6):
+        at = T1 + timedelta(minutes=round_)
+        with transaction(factory) as session:
+            ids = [raw.add(session, page, f"crawl:{n}", fetched_at=at) for n, page in enumerate(pages)]
+        barrier = threading.Barrier(2)
+        errors: list[BaseException] = []
+        racers = [threading.Thread(target=refetch, args=(factory, raw_id, barrier, errors)) for raw_id in ids]
+        for racer in racers:
+            racer.start()
+        for racer in racers:
+            racer.join(60)
+        assert errors == [], errors
+    assert facts(factory).versions == len(keys[0])
