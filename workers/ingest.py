@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 Status = Literal["new", "changed", "unchanged", "duplicate", "excerpt", "failed"]
 MIN_MATCH_CHARS = 50  # shorter texts say too little to call two documents the same statement
 CANDIDATES = 8
+# Sources whose documents were keyed by their URL before their parser derived a key: ingest
+# carries such a document over to its new key (`_rekey`) instead of archiving it twice.
+KEYED_BY_URL_BEFORE = frozenset({"usembassy-china"})
 SELECTORS_HEADER = "x-diplowatch-selectors"  # raw page header: the source's selectors for its parser
 
 # Core tables for the hot inserts: the ORM's unit of work costs more than the rows themselves.
@@ -298,7 +301,7 @@ def archive(
     row = session.connection().execute(FIND_DOCUMENT, {"key": parsed.key}).first()
     if row is None and prepared.matchable and matching.take_turn(session):
         row = session.connection().execute(FIND_DOCUMENT, {"key": parsed.key}).first()  # after the wait
-    if row is None and parsed.url and parsed.url != parsed.key and _rekey(session, parsed):
+    if row is None and parsed.source in KEYED_BY_URL_BEFORE and parsed.url and _rekey(session, parsed):
         row = session.connection().execute(FIND_DOCUMENT, {"key": parsed.key}).first()
     if row is None:
         return _create(session, prepared, fetch, thresholds)
@@ -475,6 +478,8 @@ def _rekey(session: Session, parsed: ParsedDocument) -> bool:
     Embassy statements were keyed by URL before captures (which name none) needed another identity:
     `reparse` carries such a document, with its versions and links, over to the new key.
     """
+    if parsed.url == parsed.key:
+        return False
     found = session.execute(
         select(DOCUMENTS.c.id).where(
             DOCUMENTS.c.key == parsed.url,
