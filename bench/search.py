@@ -100,7 +100,15 @@ def build(engine: Engine, corpus: Corpus, count: int) -> dict[str, float]:
         connection.execute(insert(Blob.__table__), [{"sha256": "0" * 64, "size": 0, "data": b""}])
         raw_id = connection.execute(
             insert(RawPage.__table__).returning(RawPage.__table__.c.id),
-            [{"blob_sha256": "0" * 64, "origin": "bench", "headers": {}, "fetched_at": START}],
+            [
+                {
+                    "blob_sha256": "0" * 64,
+                    "origin": "bench",
+                    "headers": {},
+                    "fetched_at": START,
+                    "stored_at": START,
+                }
+            ],
         ).scalar_one()
         connection.execute(
             insert(Source.__table__), [{"name": name, "created_at": START} for name in SOURCES]

@@ -46,6 +46,8 @@ Order = Literal["newest", "relevance"]
 CANDIDATE_CAP = 20_000  # beyond this many posting matches, walking newest first is cheaper
 RELEVANCE_POOL = 5_000  # relevance ranks at most this many of the newest matches
 MAX_LIMIT = 200
+TOTAL_CAP = 2_000  # with texts to check, the total is counted only for this many candidates
+VERIFY_CHUNK = 64  # candidates whose texts are checked at a time
 SNIPPET = 120  # characters
 SNIPPET_LEAD = 30  # characters shown before the first match
 T = SearchText
@@ -113,7 +115,7 @@ def search(
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = _encode(stamp, rows[-1][1], rows[-1][0]) if more and rows else None
-    total = plan.total() if plan.few else None
+    total = plan.total() if plan.count <= TOTAL_CAP or (plan.few and not plan.text_checks) else None
     return SearchPage(_hits(session, [row[0] for row in rows], parsed), next_cursor, total)
 
 
@@ -132,8 +134,10 @@ class _Plan:
             session.execute(text("SET LOCAL enable_seqscan = off"))
             session.execute(text("SET LOCAL jit = off"))
         self.candidates = self._candidates()
-        self.few = self._count_candidates() <= CANDIDATE_CAP
-        self.checks = self._checks()
+        self.count = self._count_candidates()
+        self.few = self.count <= CANDIDATE_CAP
+        self.text_checks = self._text_checks()
+        self.checks = self.text_checks + self._filter_checks()
 
     def contains(self, column: Any, run: str) -> ColumnElement[bool]:
         """The folded column holds the run."""
@@ -145,14 +149,18 @@ class _Plan:
         found = self.contains(T.folded, run)
         return or_(found, self.contains(T.comments, run)) if self.filters.include_comments else found
 
-    def _checks(self) -> list[ColumnElement[bool]]:
-        """Exact conditions on a search_texts row: every run, no excluded run, the filters.
+    def _text_checks(self) -> list[ColumnElement[bool]]:
+        """Exact conditions on a row's text: every run, no excluded run.
 
         Drawn through the postings, runs of one or two characters need no check of the text: their
         posting lists hold exactly the documents that contain them.
         """
         checks = [self.has(run) for run in self.query.terms if not (self.few and len(run) <= 2)]
-        checks += [not_(self.has(run)) for run in self.query.excluded]
+        return checks + [not_(self.has(run)) for run in self.query.excluded]
+
+    def _filter_checks(self) -> list[ColumnElement[bool]]:
+        """Conditions on a row's source, kind, speakers and date."""
+        checks: list[ColumnElement[bool]] = []
         filters = self.filters
         if filters.sources:
             ids = select(Source.id).where(Source.name.in_(filters.sources)).scalar_subquery()
@@ -197,6 +205,12 @@ class _Plan:
 
     def _count_candidates(self) -> int:
         """How many rows the postings give, counted up to just past the cap."""
+        if self.sqlite:  # straight from the FTS5 table: no row of search_texts is read
+            expression = " AND ".join(self._fts_term(run) for run in self.query.terms)
+            counted = text(
+                f"SELECT count(*) FROM (SELECT rowid FROM {FTS} WHERE {FTS} MATCH :fts LIMIT :cap)"
+            )
+            return self.session.execute(counted, {"fts": expression, "cap": CANDIDATE_CAP + 1}).scalar_one()
         inner = select(T.document_id).where(self.candidates).limit(CANDIDATE_CAP + 1).subquery()
         return self.session.execute(select(func.count()).select_from(inner)).scalar_one()
 
@@ -204,6 +218,20 @@ class _Plan:
         """Rows that match, drawn through the postings when they are few, else by walking."""
         statement = select(*columns).where(*self.checks)
         return statement.where(self.candidates) if self.few else statement
+
+    def newest_candidates(self, after: tuple[int, int] | None) -> list[tuple[int, int]]:
+        """(id, sort key) of every candidate passing the filters after the cursor, newest first:
+        their texts are then checked only as far as a page needs."""
+        statement = select(T.document_id, T.sort_key).where(self.candidates, *self._filter_checks())
+        if after is not None:
+            statement = statement.where(tuple_(T.sort_key, T.document_id) < tuple_(*after))
+        statement = statement.order_by(T.sort_key.desc(), T.document_id.desc())
+        return [(row[0], row[1]) for row in self.session.execute(statement)]
+
+    def verified(self, ids: Sequence[int]) -> set[int]:
+        """Those of the ids whose texts pass the checks."""
+        statement = select(T.document_id).where(T.document_id.in_(ids), *self.text_checks)
+        return set(self.session.scalars(statement))
 
     def total(self) -> int:
         """How many documents match (originals-only hiding aside)."""
@@ -254,6 +282,8 @@ def _page(plan: _Plan, order: Order, after: tuple[int, int] | None, limit: int) 
 
 def _fetch(plan: _Plan, order: Order, after: tuple[int, int] | None, count: int) -> list[tuple[int, int]]:
     """The next `count` matches in order, as (document id, order key)."""
+    if order == "newest" and plan.few and plan.text_checks:
+        return _verified_newest(plan, after, count)
     if order == "newest":
         statement = plan.matching(T.document_id, T.sort_key)
         if after is not None:
@@ -269,6 +299,21 @@ def _fetch(plan: _Plan, order: Order, after: tuple[int, int] | None, count: int)
         best = best.where(tuple_(ranked.c.score, ranked.c.document_id) < tuple_(*after))
     best = best.order_by(ranked.c.score.desc(), ranked.c.document_id.desc()).limit(count)
     return [(row[0], int(row[1])) for row in plan.session.execute(best)]
+
+
+def _verified_newest(plan: _Plan, after: tuple[int, int] | None, count: int) -> list[tuple[int, int]]:
+    """The next `count` candidates, newest first, whose texts pass the checks: texts are read a
+    chunk at a time, so a page costs what it needs, not a check of every candidate."""
+    found: list[tuple[int, int]] = []
+    candidates = plan.newest_candidates(after)
+    chunk = max(VERIFY_CHUNK, count)
+    for start in range(0, len(candidates), chunk):
+        rows = candidates[start : start + chunk]
+        passed = plan.verified([row[0] for row in rows])
+        found += [row for row in rows if row[0] in passed]
+        if len(found) >= count:
+            break
+    return found[:count]
 
 
 def _originals(plan: _Plan, rows: list[tuple[int, int]]) -> list[tuple[int, int]]:
