@@ -50,6 +50,7 @@ TOTAL_CAP = 2_000  # with texts to check, the total is counted only for this man
 VERIFY_CHUNK = 64  # candidates whose texts are checked at a time
 SNIPPET = 120  # characters
 SNIPPET_LEAD = 30  # characters shown before the first match
+SNIPPET_SCAN = 2_000  # characters looked through first for the snippet
 T = SearchText
 _SPACES = re.compile(r"\s+")
 
@@ -432,7 +433,18 @@ def snippet(
 
 
 def _spans(text_: str, runs: Sequence[str]) -> list[tuple[int, int]]:
-    """Where the runs occur in the original text, as merged (start, end) character ranges."""
+    """Where the runs occur, as merged (start, end) ranges: in the text's beginning when a match
+    there leaves room for the snippet (most do; folding a long text whole costs more than the rest
+    of a hit), else in the whole text."""
+    if len(text_) > SNIPPET_SCAN:
+        early = _all_spans(text_[:SNIPPET_SCAN], runs)
+        if early and early[0][0] < SNIPPET_SCAN - 2 * SNIPPET - max(map(len, runs)):
+            return early
+    return _all_spans(text_, runs)
+
+
+def _all_spans(text_: str, runs: Sequence[str]) -> list[tuple[int, int]]:
+    """Every place the runs occur in the text, as merged (start, end) character ranges."""
     aligned = aligned_fold(text_)
     found = _aligned_spans(aligned, runs) if aligned is not None else _mapped_spans(fold_map(text_), runs)
     found.sort()
