@@ -25,7 +25,8 @@ UNPARSED_EXAMPLES = PREFIX + "unparsed_examples"
 PARSED = PREFIX + "parsed"  # article pages that parsed (degraded or not)
 DOCUMENTS = PREFIX + "documents/"  # + outcome status, for documents of article pages
 DISCOVERY = PREFIX + "discovery/"  # + outcome status, for discovery pages (feeds, listings…)
-STORE_ERRORS = PREFIX + "store_errors"
+STORE_ERRORS = PREFIX + "store_errors"  # items the archive could not store (the crawl failed)
+STORE_ERROR_EXAMPLES = PREFIX + "store_error_examples"
 REFUSED = PREFIX + "refused"  # URLs outside the source's scope, never fetched (crawler/scope.py)
 REFUSED_EXAMPLES = PREFIX + "refused_examples"
 BAD_LINKS = PREFIX + "bad_links"  # malformed URLs in discovery responses, dropped
@@ -69,6 +70,7 @@ def crawl_counts(values: dict[str, Any]) -> Counts:
         "failure_examples": list(values.get(FAILURE_EXAMPLES, [])),
         "degraded_examples": list(values.get(DEGRADED_EXAMPLES, [])),
         "unparsed_examples": list(values.get(UNPARSED_EXAMPLES, [])),
+        "store_error_examples": list(values.get(STORE_ERROR_EXAMPLES, [])),
     }
     return Counts(
         requests=int(values.get(REQUESTS, 0)),
@@ -87,10 +89,23 @@ def attention(values: dict[str, Any]) -> str | None:
 
     Returns "" when the crawl parsed nothing and hit no limit (so it says nothing either way).
     """
-    problems = [problem for problem in limit_problems(values) + parse_problems(values) if problem]
+    problems = [
+        problem
+        for problem in store_problems(values) + limit_problems(values) + parse_problems(values)
+        if problem
+    ]
     if problems:
         return "; ".join(problems)
     return None if int(values.get(PARSED, 0)) else ""
+
+
+def store_problems(values: dict[str, Any]) -> list[str]:
+    """Fetched items the archive could not store (the crawl failed for them)."""
+    store_errors = int(values.get(STORE_ERRORS, 0))
+    if not store_errors:
+        return []
+    examples = "; ".join(values.get(STORE_ERROR_EXAMPLES, [])[:3])
+    return [f"{store_errors} fetched item(s) could not be stored (the crawl failed): {examples}"]
 
 
 def limit_problems(values: dict[str, Any]) -> list[str]:

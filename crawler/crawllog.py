@@ -8,10 +8,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crawler import counts
 from crawler.pipelines import DATABASE_URL, SOURCE
-from store import crawls, db
+from store import crawls, db, fetches
 from store.db import transaction
 
 FETCHED_FROM = "DIPLOWATCH_FETCHED_FROM"
+FAILED = "failed"  # the finish reason of a crawl whose fetched items could not all be stored
 
 
 class CrawlLog:
@@ -40,16 +41,24 @@ class CrawlLog:
         self.crawler.stats.set_value(counts.CRAWL_ID, self.crawl_id)
 
     def closed(self, spider: Spider, reason: str) -> None:
-        """Record the counts; save the cursor; flag or clear the source (one transaction)."""
+        """Record the counts; save the cursor; flag or clear the source (one transaction).
+
+        A crawl that could not store everything it fetched is logged `failed`: its cursor keeps
+        only what an interrupted crawl keeps, so the next crawl lists those pages again.
+        """
         if self.crawl_id is None:
             return
         values = self.crawler.stats.get_stats()
+        if reason == "finished" and values.get(counts.STORE_ERRORS):
+            reason = FAILED  # something fetched is not in the archive: the next crawl must list it again
         finished = reason == "finished"
         with transaction(self.factory) as session:
             crawls.finish(session, self.crawl_id, reason, counts.crawl_counts(values))
             final_cursor = getattr(spider, "final_cursor", None)
             if final_cursor is not None:
                 crawls.save_cursor(session, self.source, final_cursor(finished))
+            if values.get(counts.STORE_ERRORS):
+                fetches.forget_discovery(session, self.source)
             problem = counts.attention(values)
             if problem:
                 crawls.flag(session, self.source, problem)

@@ -7,27 +7,44 @@ arrive while the writer is busy are written together, in one transaction per bat
 from __future__ import annotations
 
 import asyncio
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from scrapy.crawler import Crawler
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawler import counts
 from crawler.handoff import DEFAULT, HANDOFFS, Handoff
 from crawler.items import Checked, Fetched, FetchFailed, Revalidated
 from crawler.persist import persist
-from store import db
+from store import db, fetches
 from store.db import transaction
 from workers.ingest import Outcome, Thresholds
 
 Item = Fetched | Checked | Revalidated | FetchFailed
 BATCH = 100  # items per transaction at most
+MAX_ERROR_CHARS = 300
+
+log = logging.getLogger(__name__)
 
 DATABASE_URL = "DIPLOWATCH_DATABASE_URL"
 SOURCE = "DIPLOWATCH_SOURCE"
 THRESHOLDS = "DIPLOWATCH_THRESHOLDS"
 HANDOFF = "DIPLOWATCH_HANDOFF"
+
+
+def item_url(item: Item) -> str:
+    """The URL an item is about."""
+    return item.url if isinstance(item, Fetched) else item.key
+
+
+def one_line(error: BaseException) -> str:
+    """An error as one short line (database errors carry the statement over many lines)."""
+    cause = error.orig if isinstance(error, DBAPIError) else error  # without the statement and values
+    text = " ".join(str(cause).split())
+    return f"{type(error).__name__}: {text}"[:MAX_ERROR_CHARS]
 
 
 class ArchivePipeline:
@@ -68,8 +85,10 @@ class ArchivePipeline:
             self.writer = loop.create_task(self.drain())
         try:
             outcomes = await future
-        except Exception:
+        except Exception as error:
+            # Lost for this crawl: the crawl log says "failed" and keeps the cursor where it was.
             self.stats.inc_value(counts.STORE_ERRORS)
+            counts.note(self.stats, counts.STORE_ERROR_EXAMPLES, f"{item_url(item)}: {one_line(error)}")
             raise
         self.tally(item, outcomes)
         return item
@@ -81,9 +100,17 @@ class ArchivePipeline:
             batch, self.waiting = self.waiting[:BATCH], self.waiting[BATCH:]
             try:
                 results = await loop.run_in_executor(self.executor, self.write, [item for item, _ in batch])
-            except Exception as error:
-                for _, future in batch:
-                    future.set_exception(error)
+            except Exception:
+                # One bad item (or a moment without the database) must not take its batch with it:
+                # each item again in its own transaction, so only what really fails is lost.
+                for item, future in batch:
+                    try:
+                        [outcomes] = await loop.run_in_executor(self.executor, self.write, [item])
+                    except Exception as error:
+                        await loop.run_in_executor(self.executor, self.remember_unstored, item, error)
+                        future.set_exception(error)
+                    else:
+                        future.set_result(outcomes)
             else:
                 for (_, future), outcomes in zip(batch, results, strict=True):
                     future.set_result(outcomes)
@@ -96,6 +123,19 @@ class ArchivePipeline:
         self.stored_ids.update(dict.fromkeys(stored))
         handed = iter(self.handoff(self.factory, stored, self.thresholds))
         return [next(handed, []) if raw_id is not None else [] for raw_id in raw_ids]
+
+    def remember_unstored(self, item: Item, error: Exception) -> None:
+        """Record a fetched page that could not be stored as a failed fetch, so the next crawl asks
+        for it again even if no discovery page lists it as new (best effort: the store may be away)."""
+        if not isinstance(item, Fetched):
+            return
+        try:
+            with transaction(self.factory) as session:
+                fetches.record_failure(
+                    session, self.source, item.key, item.role, f"not stored: {one_line(error)}"
+                )
+        except Exception:
+            log.exception("could not record that %s was not stored", item.key)
 
     def tally(self, item: Item, outcomes: list[Outcome]) -> None:
         """Count what happened to the item's documents; note degraded and unparsed pages."""

@@ -6,10 +6,13 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+import signal
+import threading
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from scrapy.crawler import CrawlerProcess
 
@@ -32,8 +35,19 @@ CONCURRENT_ITEMS = 4
 SERVER_ERRORS = (500, 502, 503, 504, 522, 524, 408, 429)
 
 
+WAIT_STEP = 1.0  # seconds between looks at a crawl subprocess
+# Seconds a stopped crawl has to close in order before it is killed: Scrapy first downloads what
+# its downloader already holds (up to CONCURRENT_REQUESTS, one per `delay`).
+STOP_GRACE = 90.0
+EXIT_WAIT = 10.0  # seconds a crawl process that reported its result has to exit
+
+
 class CrawlError(FetchError):
     """A crawl that could not run (as opposed to pages that failed within a crawl)."""
+
+
+class CrawlStopped(CrawlError):
+    """A crawl stopped from outside (its lease lost, its time up) that never reported back."""
 
 
 def user_agent(agent: str, contact_email: str) -> str:
@@ -178,20 +192,73 @@ def _start_crawl_process(parent: int) -> None:
     processes.detach_from_terminal()
 
 
-def crawl_in_subprocess(name: str, options: Options, base_url: str | None = None) -> Crawled:
-    """Crawl source `name` in a fresh process (any number of times from one process)."""
+def _crawl_child(results: Connection, parent: int, name: str, options: Options, base_url: str | None) -> None:
+    """The subprocess: one crawl, its result (or its error) sent back through the pipe."""
+    _start_crawl_process(parent)
+    try:
+        results.send(crawl(name, options, base_url))
+    except BaseException as error:
+        results.send(error)
+        raise
+    finally:
+        results.close()
+
+
+def crawl_in_subprocess(
+    name: str, options: Options, base_url: str | None = None, stop: threading.Event | None = None
+) -> Crawled:
+    """Crawl source `name` in a fresh process (any number of times from one process).
+
+    Setting `stop` ends the crawl early: the subprocess gets SIGTERM, which Scrapy takes as a
+    request to close in order (its crawl log says `shutdown`, its cursor does not move on), and is
+    killed if it has not exited after `STOP_GRACE` seconds. An exception raised in the waiting
+    thread (a worker's time limit) stops it the same way.
+    """
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        1, mp_context=context, initializer=_start_crawl_process, initargs=(os.getpid(),)
-    ) as pool:
-        with processes.born_deaf():
-            future = pool.submit(crawl, name, options, base_url)
-        # The pool's one process exists once submit returns; its pid lets the service interrupt it.
-        pids = [process.pid for process in getattr(pool, "_processes", {}).values() if process.pid]
-        for pid in pids:
-            processes.track(pid)
+    receiving, sending = context.Pipe(duplex=False)
+    arguments = (sending, os.getpid(), name, options, base_url)
+    child = context.Process(target=_crawl_child, args=arguments, daemon=True)
+    with processes.born_deaf():
+        child.start()
+    sending.close()
+    if child.pid is not None:
+        processes.track(child.pid)  # the service's shutdown asks it to stop (SIGTERM) with the others
+    stopping = stop or threading.Event()
+    outcome: object = None
+    try:
+        while not receiving.poll(WAIT_STEP):  # short waits: a time limit's exception gets in between
+            if stopping.is_set():
+                _stop_child(child)
+                break
+            if not child.is_alive():
+                break
         try:
-            return future.result()
-        finally:
-            for pid in pids:
-                processes.untrack(pid)
+            outcome = receiving.recv()
+        except EOFError as error:
+            if stopping.is_set() or child.exitcode == -signal.SIGTERM:
+                raise CrawlStopped(f"the crawl of {name!r} was stopped before it finished") from error
+            message = f"the crawl of {name!r} ended without a result (exit code {child.exitcode})"
+            raise CrawlError(message) from error
+    finally:
+        receiving.close()
+        if outcome is not None:
+            child.join(EXIT_WAIT)  # it reported: it exits by itself (Scrapy now ignores SIGTERM)
+            if child.is_alive():
+                child.kill()
+        elif child.is_alive():
+            _stop_child(child)
+        child.join()
+        if child.pid is not None:
+            processes.untrack(child.pid)
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return cast(Crawled, outcome)
+
+
+def _stop_child(child: BaseProcess) -> None:
+    """Ask the crawl subprocess to stop (SIGTERM: Scrapy closes in order), then kill it if it lingers."""
+    child.terminate()
+    child.join(STOP_GRACE)
+    if child.is_alive():
+        child.kill()
+        child.join()

@@ -11,6 +11,7 @@ from diplowatch import schedule_view, store_commands
 from diplowatch.crawl_commands import crawl_lines
 from diplowatch.options import db_option, read_archive
 from store import archive, crawls
+from store.estimates import Count
 
 
 @click.command("export")
@@ -47,7 +48,7 @@ def show(database_url: str | None, document_id: int) -> None:
 @db_option
 @click.option("--sizes", is_flag=True, help="Also the store's size by table (SQLite reads the whole file).")
 def stats(database_url: str | None, sizes: bool) -> None:
-    """Counts by source, links, and every page that failed to parse (with the reason)."""
+    """Counts by source and links (~ marks an estimate), and the newest pages that failed to parse."""
     _, factory = read_archive(database_url)
     with factory() as session:
         numbers = archive.stats(session)
@@ -59,16 +60,22 @@ def stats(database_url: str | None, sizes: bool) -> None:
     click.echo(f"versions: {numbers.versions}   comments: {numbers.comments}")
     click.echo("links: " + (", ".join(f"{k} {v}" for k, v in sorted(numbers.links.items())) or "none"))
     click.echo(f"raw pages: {numbers.raw_pages} ({numbers.not_ingested} not ingested yet)")
-    click.echo(f"parse failures: {len(numbers.failures)}")
+    failures, dead = numbers.failures_total, numbers.dead_letters_total
+    click.echo(f"parse failures: {failures}{newest(numbers.failures, failures)}")
     for raw_id, origin, reason in numbers.failures:
         click.echo(f"  raw #{raw_id} {origin}: {reason}")
-    click.echo(f"dead messages (out of retries): {len(numbers.dead_letters)}")
-    for actor, error in numbers.dead_letters[-20:]:
+    click.echo(f"dead messages (out of retries): {dead}{newest(numbers.dead_letters, dead)}")
+    for actor, error in numbers.dead_letters:
         click.echo(f"  {actor}: {error}")
     for line in [*crawl_lines(latest, flagged), *schedule_lines]:
         click.echo(line)
     if sizes:
         click.echo("\n".join(store_commands.size_lines(database_url)))
+
+
+def newest(listed: list[Any], total: Count) -> str:
+    """What a bounded list shows, when it shows less than all."""
+    return f" (the newest {len(listed)} below)" if len(listed) < total else ""
 
 
 COMMANDS = [export_command, show, stats]

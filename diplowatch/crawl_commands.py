@@ -43,6 +43,7 @@ def crawl_summary(view: crawls.CrawlView) -> list[str]:
     if counts.failures > len(failures):
         lines.append(f"  … and {counts.failures - len(failures)} more failures")
     lines += [f"  refused: {example}" for example in details.get("refused_examples", [])]
+    lines += [f"  not stored: {example}" for example in details.get("store_error_examples", [])]
     return lines
 
 

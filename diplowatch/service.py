@@ -58,11 +58,18 @@ def waiting_pages(factory: sessionmaker[Session], source: str) -> list[int]:
 
 def crawl_function(
     settings: Settings, factory: sessionmaker[Session]
-) -> Callable[[str, str | None], list[int]]:
-    """Crawl a source in a subprocess, storing raw pages only; returns the pages left for ingest."""
+) -> Callable[[str, str | None, threading.Event], list[int]]:
+    """Crawl a source in a subprocess (until done or told to stop), storing raw pages only; returns
+    the pages left for ingest."""
 
-    def crawl(source: str, base_url: str | None) -> list[int]:
-        from crawler.run import CrawlCancelled, Options, crawl_in_subprocess, user_agent  # Scrapy: late
+    def crawl(source: str, base_url: str | None, stop: threading.Event) -> list[int]:
+        from crawler.run import (  # Scrapy: late
+            CrawlCancelled,
+            CrawlStopped,
+            Options,
+            crawl_in_subprocess,
+            user_agent,
+        )
 
         options = Options(
             database_url=settings.database_url,
@@ -73,10 +80,12 @@ def crawl_function(
             max_page_bytes=settings.max_page_bytes,
         )
         try:
-            crawl_in_subprocess(source, options, base_url)
+            crawl_in_subprocess(source, options, base_url, stop)
         except CrawlCancelled:
             log.info("the crawl of %s was stopped before it began", source)
-        return waiting_pages(factory, source)
+        except CrawlStopped as stopped:  # its lease lost, or its time up
+            log.warning("%s", stopped)
+        return waiting_pages(factory, source)  # what a stopped crawl stored is ingested too
 
     return crawl
 
@@ -145,6 +154,9 @@ def run_worker(broker: Broker, threads: int) -> None:
     try:
         wait_for_stop()
     finally:
+        from workers import processes
+
+        processes.interrupt_children()  # running crawls end in order and give their leases back
         worker.stop(timeout=30_000)
 
 
@@ -177,7 +189,8 @@ def run_embedded(settings: Settings, threads: int, web_address: str | None = Non
     engine, broker = build(settings, "memory://")
     worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=500)
     worker.start()
-    actors.ACTORS["reconcile"].send()
+    # The in-memory queue starts empty: every page not ingested yet is stranded, whatever was sent for it.
+    actors.ACTORS["reconcile"].send(0, 0)
     scheduler = Scheduler(engine, schedules(settings))
     scheduler.start()
     reporter = service_report.Reporter(db.session_factory(engine))

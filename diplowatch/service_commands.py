@@ -74,8 +74,8 @@ def reconcile(database_url: str | None, broker_url: str | None) -> None:
     """Re-enqueue what a crash stranded: raw pages never ingested, deliveries never sent."""
     settings = load(database_url=database_url, broker_url=broker_url)
     service.build(settings)
-    if settings.broker_url.startswith("memory://"):
-        found = service.drain(lambda: actors.reconcile())
+    if settings.broker_url.startswith("memory://"):  # this process's queue is empty: nothing covers a page
+        found = service.drain(lambda: actors.reconcile(covered_seconds=0))
     else:
         found = actors.reconcile()
     click.echo(f"re-enqueued {found['pages']} raw pages and {found['deliveries']} deliveries")
@@ -89,7 +89,9 @@ def reparse(database_url: str | None, broker_url: str | None) -> None:
     settings = load(database_url=database_url, broker_url=broker_url)
     service.build(settings)
     if not settings.broker_url.startswith("memory://"):
-        count = actors.reparse()
+        with actors.runtime().factory() as session:
+            count = actors.reparse_total(session)
+        actors.ACTORS["reparse"].send()  # the workers page through the archive, a step per message
         click.echo(
             f"queued {count} raw pages for re-parsing by the workers (`diplowatch stats` shows the result)"
         )
@@ -101,13 +103,15 @@ def reparse(database_url: str | None, broker_url: str | None) -> None:
 
 def reparse_here() -> Counter[str]:
     """Re-parse in this process, page by page with a progress bar; the outcomes by status."""
-    with actors.runtime().factory() as session:
-        targets = actors.reparse_targets(session)
-    click.echo(f"re-parsing {len(targets)} raw pages")
+    factory = actors.runtime().factory
+    with factory() as session:
+        total = actors.reparse_total(session)
+    click.echo(f"re-parsing {total} raw pages")
     tally: Counter[str] = Counter()
-    with click.progressbar(targets, label="re-parsing", file=sys.stderr, show_pos=True) as pages:
-        for raw_id in pages:
-            tally.update(outcome.status for outcome in actors.ingest_page(raw_id))
+    with click.progressbar(length=total, label="re-parsing", file=sys.stderr, show_pos=True) as progress:
+        for raw_id in actors.reparse_targets(factory):
+            tally.update(outcome.status for outcome in actors.ingest_page(raw_id, again=True))
+            progress.update(1)
     return tally
 
 

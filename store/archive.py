@@ -8,12 +8,25 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
-from store.models import Comment, DeadLetter, Document, DocumentLink, ParseFailure, RawPage, Source, Version
+from store.estimates import ESTIMATE_ABOVE, Count, count, large
+from store.models import (
+    Base,
+    Comment,
+    DeadLetter,
+    Document,
+    DocumentLink,
+    ParseFailure,
+    RawPage,
+    Source,
+    Version,
+)
 
 BATCH = 500
+LISTED = 20  # parse failures and dead messages `stats` lists (the newest); the rest are counted
+LINK_KINDS = ("duplicate_of", "excerpt_of")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,16 +58,18 @@ class DocumentView:
 
 @dataclass(frozen=True, slots=True)
 class Stats:
-    """Counts for `diplowatch stats`."""
+    """Counts for `diplowatch stats` (estimates on a large PostgreSQL archive), and the newest problems."""
 
-    documents_by_source: dict[str, int]
-    versions: int
-    comments: int
-    links: dict[str, int]
-    raw_pages: int
-    not_ingested: int
-    failures: list[tuple[int, str, str]]
-    dead_letters: list[tuple[str, str]]  # (actor, error) of messages that ran out of retries
+    documents_by_source: dict[str, Count]
+    versions: Count
+    comments: Count
+    links: dict[str, Count]
+    raw_pages: Count
+    not_ingested: Count
+    failures: list[tuple[int, str, str]]  # the newest LISTED of them
+    failures_total: Count
+    dead_letters: list[tuple[str, str]]  # (actor, error) of the newest LISTED messages out of retries
+    dead_letters_total: Count
 
 
 def _local(moment: datetime | None, offset_min: int | None) -> datetime | None:
@@ -131,32 +146,54 @@ def _links(session: Session, ids: list[int]) -> dict[tuple[int, str], int]:
     return {(link.document_id, link.kind): link.target_id for link in session.scalars(query)}
 
 
-def stats(session: Session) -> Stats:
-    """What the archive holds, and what went wrong."""
-    by_source = session.execute(
-        select(Source.name, func.count(Document.id))
-        .join(Document)
-        .group_by(Source.name)
-        .order_by(Source.name)
-    ).all()
-    links = session.execute(select(DocumentLink.kind, func.count()).group_by(DocumentLink.kind)).all()
+def _table(model: type[Base]) -> Table:
+    """A model's table."""
+    return model.__table__  # type: ignore[return-value]
+
+
+def stats(session: Session, estimate_above: int = ESTIMATE_ABOVE) -> Stats:
+    """What the archive holds, and what went wrong lately: a bounded amount of work at any size."""
+    documents, links = _table(Document), _table(DocumentLink)
+    if large(session, documents, estimate_above):
+        sources = session.execute(select(Source.id, Source.name).order_by(Source.name)).all()
+        by_source = {
+            name: count(session, documents, documents.c.source_id == id_, above=estimate_above)
+            for id_, name in sources
+        }
+    else:
+        rows = session.execute(
+            select(Source.name, func.count(Document.id))
+            .join(Document)
+            .group_by(Source.name)
+            .order_by(Source.name)
+        )
+        by_source = {name: Count(number) for name, number in rows}
+    kinds = (
+        session.scalars(select(DocumentLink.kind).distinct())
+        if not large(session, links, estimate_above)
+        else LINK_KINDS
+    )
     failures = session.execute(
         select(ParseFailure.raw_page_id, RawPage.origin, ParseFailure.reason)
         .join(RawPage, RawPage.id == ParseFailure.raw_page_id)
-        .order_by(ParseFailure.raw_page_id)
+        .order_by(ParseFailure.raw_page_id.desc())
+        .limit(LISTED)
     ).all()
+    dead = session.execute(
+        select(DeadLetter.actor, DeadLetter.error).order_by(DeadLetter.id.desc()).limit(LISTED)
+    )
     return Stats(
-        documents_by_source={name: count for name, count in by_source},
-        versions=session.scalar(select(func.count()).select_from(Version)) or 0,
-        comments=session.scalar(select(func.count()).select_from(Comment)) or 0,
-        links={kind: count for kind, count in links},
-        raw_pages=session.scalar(select(func.count()).select_from(RawPage)) or 0,
-        not_ingested=session.scalar(select(func.count()).where(RawPage.ingested_at.is_(None))) or 0,
-        failures=[(raw_id, origin, reason) for raw_id, origin, reason in failures],
-        dead_letters=[
-            (actor, error)
-            for actor, error in session.execute(
-                select(DeadLetter.actor, DeadLetter.error).order_by(DeadLetter.id)
-            )
-        ],
+        documents_by_source=by_source,
+        versions=count(session, _table(Version), above=estimate_above),
+        comments=count(session, _table(Comment), above=estimate_above),
+        links={
+            kind: count(session, links, links.c.kind == kind, above=estimate_above)
+            for kind in sorted(set(kinds))
+        },
+        raw_pages=count(session, _table(RawPage), above=estimate_above),
+        not_ingested=count(session, _table(RawPage), RawPage.ingested_at.is_(None), above=estimate_above),
+        failures=[(raw_id, origin, reason) for raw_id, origin, reason in reversed(failures)],
+        failures_total=count(session, _table(ParseFailure), above=estimate_above),
+        dead_letters=[(actor, error) for actor, error in reversed(dead.all())],
+        dead_letters_total=count(session, _table(DeadLetter), above=estimate_above),
     )

@@ -130,6 +130,16 @@ def record_failure(session: Session, source: str, url: str, role: str, error: st
     )
 
 
+def forget_discovery(session: Session, source: str) -> None:
+    """Drop what the source's discovery pages said last time (validators, change times): after a
+    crawl that could not store everything, the next one reads every feed and listing in full."""
+    session.execute(
+        update(FETCHED)
+        .where(FETCHED.c.source == source, FETCHED.c.role == "discovery")
+        .values(etag=None, last_modified=None, listed_modified=None)
+    )
+
+
 def unfetched(session: Session, source: str, max_failures: int) -> list[tuple[str, str]]:
     """(url, role) of URLs that failed and never arrived, fewer than `max_failures` times: retry them."""
     rows = session.execute(

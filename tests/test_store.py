@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from store import db, raw
@@ -74,3 +77,26 @@ def test_times_keep_their_moment_and_offset(factory: sessionmaker[Session]) -> N
         assert stored.published_at == moment
         assert stored.published_at is not None and stored.published_at.utcoffset() == timedelta(0)
         assert stored.published_at.astimezone(eastern).isoformat() == "2021-03-31T10:52:00-04:00"
+
+
+def test_a_process_that_migrated_a_sqlite_file_sees_what_other_processes_write(tmp_path: Path) -> None:
+    """Migrating must not cost this process its SQLite locks: another process's writes stay visible."""
+    path = tmp_path / "archive.db"
+    engine = db.open_engine(f"sqlite:///{path}")  # creates and migrates, under the migration lock
+    with engine.connect() as connection:
+        assert connection.scalar(text("SELECT count(*) FROM sources")) == 0
+    for n in (1, 2):
+        writer = "\n".join(
+            [
+                "from sqlalchemy import text",
+                "from store import db",
+                f"with db.open_engine('sqlite:///{path}').begin() as connection:",
+                "    connection.execute(text(",
+                f"        \"INSERT INTO sources (name, created_at) VALUES ('s{n}', '2026-01-01')\"",
+                "    ))",
+            ]
+        )
+        subprocess.run([sys.executable, "-c", writer], check=True, cwd=Path(__file__).parents[1])
+        with engine.connect() as connection:
+            assert connection.scalar(text("SELECT count(*) FROM sources")) == n
+    engine.dispose()

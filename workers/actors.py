@@ -10,8 +10,9 @@ import functools
 import logging
 import os
 import socket
+import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -19,12 +20,12 @@ from typing import Any
 import dramatiq
 from dramatiq import Broker
 from sqlalchemy import exc as sql_errors
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from store import leases
+from store import leases, queue
 from store.db import transaction
-from store.models import Document, ParseFailure, RawPage, Version
+from store.models import Document, ParseFailure, Version
 from store.types import utcnow
 from workers.errors import ParseError
 from workers.ingest import Outcome, Thresholds, ingest, record_failure
@@ -33,8 +34,16 @@ log = logging.getLogger(__name__)
 
 QUEUE = "diplowatch"
 CRAWL_QUEUE = "diplowatch-crawl"  # crawls are long: their own queue keeps ingest flowing beside them
-CRAWL_LEASE = timedelta(minutes=30)
+CRAWL_LEASE = timedelta(minutes=30)  # renewed every 10 minutes while the crawl runs
+CRAWL_TIME_LIMIT = timedelta(minutes=60)
+# A crawl is asked to stop this long before its time limit, so it ends in order (logged, cursor kept).
+CRAWL_WIND_DOWN = timedelta(minutes=3)
 STRANDED_AFTER = timedelta(minutes=2)  # raw pages older than this and never ingested were lost
+# An ingest message covers its page this long: reconcile leaves the page to it meanwhile (a backlog
+# behind a long crawl waits in the queue; a message Redis lost is re-sent once this runs out).
+QUEUED_FOR = timedelta(minutes=30)
+RECONCILE_MAX = 10_000  # pages re-sent per reconcile run (the rest next minute)
+REPARSE_BATCH = 500  # pages per reparse message: each sends its pages, then the next step
 
 
 @dataclass
@@ -43,8 +52,9 @@ class Runtime:
 
     factory: sessionmaker[Session]
     thresholds: Thresholds = field(default_factory=Thresholds)
-    # Crawls one source (in a subprocess); returns the ids of the raw pages it stored.
-    crawl: Callable[[str, str | None], list[int]] | None = None
+    # Crawls one source (in a subprocess) until done or until the event is set; returns the ids of
+    # the raw pages waiting for ingest.
+    crawl: Callable[[str, str | None, threading.Event], list[int]] | None = None
     # Sends one delivery; returns its new status (the alerts issue provides it).
     deliver: Callable[[int], str] | None = None
     # Ids of deliveries that are due (pending or waiting out their backoff).
@@ -65,9 +75,17 @@ def runtime() -> Runtime:
     return _runtime
 
 
-def ingest_page(raw_page_id: int) -> list[Outcome]:
-    """Parse and archive one stored raw page, then send the alerts it caused."""
+def ingest_page(raw_page_id: int, again: bool = False) -> list[Outcome]:
+    """Parse and archive one stored raw page, then send the alerts it caused.
+
+    A page ingest has already seen is left alone (a repeated message costs one lookup) unless
+    `again` says to re-read it (reparse).
+    """
     rt = runtime()
+    if not again:
+        with rt.factory() as session:
+            if queue.is_ingested(session, raw_page_id):
+                return []
     for attempt in range(3):
         try:
             with transaction(rt.factory) as session:
@@ -92,8 +110,21 @@ def ingest_page(raw_page_id: int) -> list[Outcome]:
     return outcomes
 
 
+def enqueue_ingest(factory: sessionmaker[Session], raw_ids: Sequence[int], covered_for: timedelta) -> int:
+    """Send an ingest message for each page no message covers yet (stamping it first); returns how many."""
+    with transaction(factory) as session:
+        claimed = queue.claim(session, raw_ids, utcnow(), covered_for)
+    for raw_id in claimed:
+        ACTORS["ingest"].send(raw_id)
+    return len(claimed)
+
+
 def run_crawl(source: str, base_url: str | None = None) -> int:
-    """One crawl of `source`, never two at once anywhere; its pages go to `ingest` by id."""
+    """One crawl of `source`, never two at once anywhere; its pages go to `ingest` by id.
+
+    The lease is renewed while the crawl runs; the crawl is stopped when the lease is lost or the
+    actor's time limit nears, so a second crawl of the source never runs beside it.
+    """
     rt = runtime()
     if rt.crawl is None:
         raise RuntimeError("this process has no crawler configured")
@@ -103,14 +134,22 @@ def run_crawl(source: str, base_url: str | None = None) -> int:
         if not leases.acquire(session, name, holder, CRAWL_LEASE):
             log.info("a crawl of %s is already running elsewhere: skipped", source)
             return 0
+    stop = threading.Event()
+    wind_down = threading.Timer((CRAWL_TIME_LIMIT - CRAWL_WIND_DOWN).total_seconds(), stop.set)
+    wind_down.daemon = True
+    wind_down.start()
     try:
-        raw_ids = rt.crawl(source, base_url)
+        with leases.Keeper(rt.factory, name, holder, CRAWL_LEASE, on_lost=stop.set) as keeper:
+            raw_ids = rt.crawl(source, base_url, stop)
+        if keeper.lost.is_set():
+            log.warning("the crawl of %s was stopped: its lease was lost", source)
+        elif stop.is_set():
+            log.warning("the crawl of %s was stopped: it reached its time limit", source)
     finally:
+        wind_down.cancel()
         with transaction(rt.factory) as session:
             leases.release(session, name, holder)
-    for raw_id in raw_ids:
-        ACTORS["ingest"].send(raw_id)
-    return len(raw_ids)
+    return enqueue_ingest(rt.factory, raw_ids, QUEUED_FOR)
 
 
 def deliver(delivery_id: int) -> str:
@@ -133,46 +172,101 @@ def send_digests() -> int:
     return len(ids)
 
 
-def stranded_pages(session: Session, older_than: timedelta = STRANDED_AFTER) -> list[int]:
-    """Raw pages stored a while ago that no ingest has seen: a crash lost their message."""
-    cutoff = utcnow() - older_than
-    query = select(RawPage.id).where(RawPage.ingested_at.is_(None), RawPage.stored_at < cutoff)
-    return list(session.scalars(query.order_by(RawPage.id)))
+def stranded_pages(
+    session: Session, older_than: timedelta = STRANDED_AFTER, covered_for: timedelta = QUEUED_FOR
+) -> list[int]:
+    """Raw pages stored a while ago that no ingest has seen and no message covers: a crash lost them."""
+    now = utcnow()
+    return queue.stranded(session, now, now - older_than, covered_for, RECONCILE_MAX)
 
 
-def reconcile(older_than_seconds: float = STRANDED_AFTER.total_seconds()) -> dict[str, int]:
-    """Re-enqueue what a crash stranded: raw pages never ingested, deliveries never sent."""
+def reconcile(
+    older_than_seconds: float = STRANDED_AFTER.total_seconds(),
+    covered_seconds: float = QUEUED_FOR.total_seconds(),
+) -> dict[str, int]:
+    """Re-enqueue what a crash stranded: raw pages never ingested, deliveries never sent.
+
+    A page whose message was sent less than `covered_seconds` ago is left to that message; a
+    process whose queue starts empty (the in-memory broker after a restart) passes 0.
+    """
     rt = runtime()
+    covered_for = timedelta(seconds=covered_seconds)
     with rt.factory() as session:
-        pages = stranded_pages(session, timedelta(seconds=older_than_seconds))
+        pages = stranded_pages(session, timedelta(seconds=older_than_seconds), covered_for)
         deliveries = rt.due_deliveries(session) if rt.due_deliveries else []
-    for raw_id in pages:
-        ACTORS["ingest"].send(raw_id)
+    sent = enqueue_ingest(rt.factory, pages, covered_for)
     for delivery_id in deliveries:
         ACTORS["deliver"].send(delivery_id)
-    return {"pages": len(pages), "deliveries": len(deliveries)}
+    return {"pages": sent, "deliveries": len(deliveries)}
 
 
-def reparse_targets(session: Session) -> list[int]:
-    """The raw pages a parser change can affect: each document's latest page, and failed pages.
+def reparse_step(session: Session, phase: str, after: int, limit: int) -> list[tuple[int, int]]:
+    """(cursor, raw page) of the next pages a parser change can affect, after raw page `after`.
 
-    Older pages of a document are history: re-reading them would turn back the current text.
+    Phase `documents`: pages that are some document's latest (older pages are history: re-reading
+    them would turn back the current text), each once however many documents it holds; phase
+    `failures`: pages that failed to parse. Both walk raw page ids upwards, a batch at a time.
     """
-    latest = select(Version.raw_page_id).join(
-        Document, (Document.id == Version.document_id) & (Document.version == Version.number)
-    )
-    failed = select(ParseFailure.raw_page_id)
-    return sorted(set(session.scalars(latest)) | set(session.scalars(failed)))
+    if phase == "documents":
+        page = Version.raw_page_id
+        query = (
+            select(page)
+            .distinct()
+            .join(Document, (Document.id == Version.document_id) & (Document.version == Version.number))
+            .where(page > after)
+            .order_by(page)
+        )
+    else:
+        query = (
+            select(ParseFailure.raw_page_id)
+            .where(ParseFailure.raw_page_id > after)
+            .order_by(ParseFailure.raw_page_id)
+        )
+    return [(raw_id, raw_id) for raw_id in session.scalars(query.limit(limit))]
 
 
-def reparse() -> int:
-    """Re-run the parsers over stored pages; ingest makes new versions only where output changed."""
+REPARSE_PHASES = ("documents", "failures")
+
+
+def reparse(phase: str = REPARSE_PHASES[0], after: int = 0) -> int:
+    """Re-run the parsers over stored pages, one batch per message; ingest makes new versions only
+    where output changed. Each step sends its batch, then the step after it (the cursor travels in
+    the message, so a retry repeats one batch, never the whole archive); returns the batch's size."""
     rt = runtime()
     with rt.factory() as session:
-        targets = reparse_targets(session)
-    for raw_id in targets:
-        ACTORS["ingest"].send(raw_id)
-    return len(targets)
+        batch = reparse_step(session, phase, after, REPARSE_BATCH)
+    for _, raw_id in batch:
+        ACTORS["ingest"].send(raw_id, True)
+    if len(batch) == REPARSE_BATCH:
+        ACTORS["reparse"].send(phase, batch[-1][0])
+    elif phase != REPARSE_PHASES[-1]:
+        ACTORS["reparse"].send(REPARSE_PHASES[REPARSE_PHASES.index(phase) + 1], 0)
+    return len(batch)
+
+
+def reparse_targets(factory: sessionmaker[Session]) -> Iterator[int]:
+    """Every page a full reparse reads, a batch (and a short session) at a time."""
+    for phase in REPARSE_PHASES:
+        after = 0
+        while True:
+            with factory() as session:
+                batch = reparse_step(session, phase, after, REPARSE_BATCH)
+            yield from (raw_id for _, raw_id in batch)
+            if len(batch) < REPARSE_BATCH:
+                break
+            after = batch[-1][0]
+
+
+def reparse_total(session: Session) -> int:
+    """How many pages a full reparse reads (documents' latest pages, then failed pages)."""
+    latest = (
+        select(Version.raw_page_id)
+        .distinct()
+        .join(Document, (Document.id == Version.document_id) & (Document.version == Version.number))
+    )
+    pages = session.scalar(select(func.count()).select_from(latest.subquery())) or 0
+    failures = session.scalar(select(func.count()).select_from(ParseFailure)) or 0
+    return pages + failures
 
 
 def declare(broker: Broker, rt: Runtime) -> dict[str, dramatiq.Actor[Any, Any]]:
@@ -182,20 +276,24 @@ def declare(broker: Broker, rt: Runtime) -> dict[str, dramatiq.Actor[Any, Any]]:
     ACTORS.clear()
     specs: list[tuple[Callable[..., Any], str, dict[str, Any]]] = [
         (ingest_page, QUEUE, {"time_limit": 10 * 60_000}),
-        (run_crawl, CRAWL_QUEUE, {"time_limit": 60 * 60_000, "max_retries": 2}),
+        (
+            run_crawl,
+            CRAWL_QUEUE,
+            {"time_limit": CRAWL_TIME_LIMIT // timedelta(milliseconds=1), "max_retries": 2},
+        ),
         (deliver, QUEUE, {"time_limit": 2 * 60_000}),
         (reconcile, QUEUE, {"max_retries": 1}),
         (send_digests, QUEUE, {"max_retries": 3}),
         (reparse, QUEUE, {"max_retries": 1}),
     ]
     names = {ingest_page: "ingest"}
-    for function, queue, options in specs:
+    for function, queue_name, options in specs:
         name = names.get(function, function.__name__)
         ACTORS[name] = dramatiq.Actor(
             _discarding(function),
             broker=broker,
             actor_name=name,
-            queue_name=queue,
+            queue_name=queue_name,
             priority=0,
             options=options,
         )
