@@ -152,6 +152,18 @@ def quiet_download_errors(level: str) -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL if quiet else logging.NOTSET)
 
 
+def stop_if_asked(process: CrawlerProcess) -> None:
+    """A SIGTERM that came before Scrapy's own handler (installed once its reactor runs) still ends
+    the crawl in order, as soon as the reactor starts."""
+    from twisted.internet import reactor
+
+    def check() -> None:
+        if processes.stop_asked():
+            process.stop()
+
+    reactor.addSystemEventTrigger("after", "startup", check)  # type: ignore[arg-type]
+
+
 def crawl(name: str, options: Options, base_url: str | None = None) -> Crawled:
     """Crawl source `name` in this process (which can run only one crawl)."""
     redact.install()  # a spawned crawl process starts without the parent's log scrubbing
@@ -170,6 +182,7 @@ def crawl(name: str, options: Options, base_url: str | None = None) -> Crawled:
     quiet_download_errors(options.log_level)  # after Scrapy's logging setup, which resets child loggers
     crawler = process.create_crawler(SPIDERS[source.spider])
     process.crawl(crawler, plan=crawl_plan)
+    stop_if_asked(process)
     process.start()
     crawl_id = crawler.stats.get_value(counts.CRAWL_ID) if crawler.stats else None
     pipeline = crawler.get_item_pipeline(ArchivePipeline)
@@ -214,6 +227,8 @@ def crawl_in_subprocess(
     killed if it has not exited after `STOP_GRACE` seconds. An exception raised in the waiting
     thread (a worker's time limit) stops it the same way.
     """
+    if processes.stopping():
+        raise CrawlCancelled(f"the crawl of {name!r} was not started: the service is stopping")
     context = multiprocessing.get_context("spawn")
     receiving, sending = context.Pipe(duplex=False)
     arguments = (sending, os.getpid(), name, options, base_url)

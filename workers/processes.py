@@ -78,10 +78,22 @@ def born_deaf() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
+_stopping = threading.Event()
+
+
+def stopping() -> bool:
+    """Whether this process is stopping its children (no new child work should start)."""
+    return _stopping.is_set()
+
+
 def track(pid: int) -> None:
-    """Remember a running child, so that `interrupt_children` can stop it."""
+    """Remember a running child, so that `interrupt_children` can stop it (at once, if it already has)."""
     with _lock:
         _running.add(pid)
+        late = _stopping.is_set()
+    if late:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
 
 
 def untrack(pid: int) -> None:
@@ -93,6 +105,7 @@ def untrack(pid: int) -> None:
 def interrupt_children() -> int:
     """Ask every tracked child to stop gracefully (SIGTERM: Scrapy ends the crawl and logs it)."""
     with _lock:
+        _stopping.set()
         pids = list(_running)
     for pid in pids:
         with contextlib.suppress(ProcessLookupError):
