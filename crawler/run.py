@@ -210,6 +210,8 @@ def _crawl_child(results: Connection, parent: int, name: str, options: Options, 
     _start_crawl_process(parent)
     try:
         results.send(crawl(name, options, base_url))
+    except CrawlCancelled as error:  # stopped while starting: expected, so no traceback either
+        results.send(error)
     except BaseException as error:
         results.send(error)
         raise
