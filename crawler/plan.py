@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from crawler import revisits
 from crawler.config import Source
 from crawler.urls import Rebase
 from store import crawls, fetches, schedule
-from store.fetches import Known
+from store.fetches import Known, KnownUrls
 from store.types import utcnow
 
 MAX_ATTEMPTS = 3  # crawls that try a page which never arrived, before it is left alone
@@ -39,10 +40,16 @@ class Plan:
 
     source: Source
     rebase: Rebase
-    known: dict[str, Known] = field(default_factory=dict)
+    # What the archive knows of each URL: read as the crawl meets them (a mapping in tests).
+    known: Mapping[str, Known] | KnownUrls = field(default_factory=dict)
     cursor: dict[str, Any] = field(default_factory=dict)
     revisit: tuple[str, ...] = ()
     retry: tuple[tuple[str, str], ...] = ()
+
+    def look_up(self, keys: Iterable[str]) -> None:
+        """Read what the archive knows of these canonical URLs at once (a discovery page's links)."""
+        if isinstance(self.known, KnownUrls):
+            self.known.load(keys)
 
     @property
     def complete(self) -> bool:
@@ -94,11 +101,15 @@ def load(
     if source.revisits:
         budget = revisits.round_budget(source.revisit_max, source.discovery_interval, source.delay)
         due = schedule.due(session, source.name, moment, budget)
+    known = KnownUrls(sessionmaker(session.get_bind(), expire_on_commit=False), source.name)
+    known.add(due)
+    retry = fetches.unfetched(session, source.name, MAX_ATTEMPTS)
+    known.load(url for url, _ in retry)
     return Plan(
         source=source,
         rebase=Rebase.of(source.base_url, fetch_base),
-        known={**fetches.known(session, source.name), **{page.url: page for page in due}},
+        known=known,
         cursor=crawls.cursor(session, source.name),
         revisit=tuple(page.url for page in due),
-        retry=tuple(fetches.unfetched(session, source.name, MAX_ATTEMPTS)),
+        retry=tuple(retry),
     )

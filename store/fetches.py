@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from sqlalchemy import Table, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from store.models import FetchedUrl
 
@@ -59,20 +60,61 @@ def _insert(session: Session) -> Any:
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
-def known(session: Session, source: str) -> dict[str, Known]:
-    """Every URL a source's crawls have fetched or tried, by canonical URL."""
-    rows = session.execute(
-        select(
-            FETCHED.c.url,
-            FETCHED.c.role,
-            FETCHED.c.etag,
-            FETCHED.c.last_modified,
-            FETCHED.c.listed_modified,
-            FETCHED.c.first_fetched_at,
-            FETCHED.c.failures,
-        ).where(FETCHED.c.source == source)
-    )
-    return {row.url: Known(*row) for row in rows}
+LOOKUP_CHUNK = 500  # URLs per query
+
+
+def known(session: Session, source: str, urls: Iterable[str]) -> dict[str, Known]:
+    """What the archive knows of these canonical URLs of a source (the ones it has rows for)."""
+    wanted = list(dict.fromkeys(urls))
+    found: dict[str, Known] = {}
+    for start in range(0, len(wanted), LOOKUP_CHUNK):
+        keys = [url_key(url) for url in wanted[start : start + LOOKUP_CHUNK]]
+        rows = session.execute(
+            select(
+                FETCHED.c.url,
+                FETCHED.c.role,
+                FETCHED.c.etag,
+                FETCHED.c.last_modified,
+                FETCHED.c.listed_modified,
+                FETCHED.c.first_fetched_at,
+                FETCHED.c.failures,
+            ).where(FETCHED.c.source == source, FETCHED.c.url_sha256.in_(keys))
+        )
+        found.update((row.url, Known(*row)) for row in rows)
+    return found
+
+
+class KnownUrls:
+    """What the archive knows of the URLs a crawl meets, read when it meets them (a discovery
+    page's links in one query) and kept for the rest of the crawl: a crawl's start no longer
+    reads every URL its source ever had."""
+
+    def __init__(self, factory: sessionmaker[Session], source: str) -> None:
+        self.factory, self.source = factory, source
+        self._read: dict[str, Known | None] = {}
+
+    def __len__(self) -> int:
+        """How many URLs were looked up so far."""
+        return len(self._read)
+
+    def add(self, pages: Iterable[Known]) -> None:
+        """What the crawl already read (the pages due for a revisit)."""
+        self._read.update((page.url, page) for page in pages)
+
+    def load(self, urls: Iterable[str]) -> None:
+        """Look these URLs up now, in as few queries as possible."""
+        missing = [url for url in dict.fromkeys(urls) if url not in self._read]
+        if not missing:
+            return
+        with self.factory() as session:
+            found = known(session, self.source, missing)
+        self._read.update((url, found.get(url)) for url in missing)
+
+    def get(self, url: str) -> Known | None:
+        """What the archive knew of `url` when the crawl first asked (None: never fetched or tried)."""
+        if url not in self._read:
+            self.load([url])
+        return self._read[url]
 
 
 def record_fetch(session: Session, source: str, fetch: Fetch) -> None:

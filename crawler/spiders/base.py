@@ -249,6 +249,7 @@ class SourceSpider(scrapy.Spider):
             return
         yield self.stored(response, "discovery", "sitemap")
         sitemap = discovery.sitemap_entries(response.body, response.url)
+        self.plan.look_up(self.rebase.canonical(child.url) for child in sitemap.sitemaps)
         for child in sitemap.sitemaps:
             if not self.well_formed(child.url):
                 continue
@@ -280,6 +281,8 @@ class SourceSpider(scrapy.Spider):
     def follow_entries(self, entries: Iterable[discovery.Entry]) -> Generator[scrapy.Request, None, bool]:
         """Requests for the listed pages that need one; returns whether any was new or changed."""
         fresh = False
+        entries = list(entries)
+        self.plan.look_up(self.rebase.canonical(entry.url) for entry in entries)
         for entry in entries:
             request, decision = self.page(entry.url, entry.modified)
             fresh = fresh or decision.fresh
