@@ -40,7 +40,8 @@ def fill(url: str, rows: int, failures: int) -> None:
         run("INSERT INTO blobs (sha256, size, data) VALUES (repeat('0', 64), 1, '\\x00')")
         run(
             "INSERT INTO raw_pages (blob_sha256, origin, url, headers, fetched_at, stored_at, ingested_at) "
-            "SELECT repeat('0', 64), 'seed:' || n, NULL, '{}', now(), now(), now() FROM generate_series(1, :rows) n",
+            "SELECT repeat('0', 64), 'seed:' || n, NULL, '{}', now(), now(), now() "
+            "FROM generate_series(1, :rows) n",
             rows=rows,
         )
         run(
