@@ -249,7 +249,10 @@ class SourceSpider(scrapy.Spider):
             return
         yield self.stored(response, "discovery", "sitemap")
         sitemap = discovery.sitemap_entries(response.body, response.url)
-        self.plan.look_up(self.rebase.canonical(child.url) for child in sitemap.sitemaps)
+        # Malformed links are left to `well_formed` below, which counts them: one must not cost the rest.
+        self.plan.look_up(
+            self.rebase.canonical(child.url) for child in sitemap.sitemaps if absolute(child.url) is not None
+        )
         for child in sitemap.sitemaps:
             if not self.well_formed(child.url):
                 continue
@@ -282,7 +285,8 @@ class SourceSpider(scrapy.Spider):
         """Requests for the listed pages that need one; returns whether any was new or changed."""
         fresh = False
         entries = list(entries)
-        self.plan.look_up(self.rebase.canonical(entry.url) for entry in entries)
+        # Malformed links are left to `page`, which counts them: one must not cost the rest.
+        self.plan.look_up(self.rebase.canonical(e.url) for e in entries if absolute(e.url) is not None)
         for entry in entries:
             request, decision = self.page(entry.url, entry.modified)
             fresh = fresh or decision.fresh
