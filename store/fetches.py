@@ -37,6 +37,18 @@ class Known:
         return self.first_fetched_at is not None
 
 
+# Known's fields, in order: `Known(*row)` builds one from a row of this select.
+SELECT_KNOWN = select(
+    FETCHED.c.url,
+    FETCHED.c.role,
+    FETCHED.c.etag,
+    FETCHED.c.last_modified,
+    FETCHED.c.listed_modified,
+    FETCHED.c.first_fetched_at,
+    FETCHED.c.failures,
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Fetch:
     """One successful fetch (200) to remember: validators, discovery's change time, the raw page."""
@@ -69,17 +81,7 @@ def known(session: Session, source: str, urls: Iterable[str]) -> dict[str, Known
     found: dict[str, Known] = {}
     for start in range(0, len(wanted), LOOKUP_CHUNK):
         keys = [url_key(url) for url in wanted[start : start + LOOKUP_CHUNK]]
-        rows = session.execute(
-            select(
-                FETCHED.c.url,
-                FETCHED.c.role,
-                FETCHED.c.etag,
-                FETCHED.c.last_modified,
-                FETCHED.c.listed_modified,
-                FETCHED.c.first_fetched_at,
-                FETCHED.c.failures,
-            ).where(FETCHED.c.source == source, FETCHED.c.url_sha256.in_(keys))
-        )
+        rows = session.execute(SELECT_KNOWN.where(FETCHED.c.source == source, FETCHED.c.url_sha256.in_(keys)))
         found.update((row.url, Known(*row)) for row in rows)
     return found
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Float, String, column, func, inspect, select, table, update
 from sqlalchemy.orm import Session
 
-from store.fetches import FETCHED, Known, url_key
+from store.fetches import FETCHED, SELECT_KNOWN, Known, url_key
 
 JOBS_TABLE = "apscheduler_jobs"  # the scheduler's job store (workers/scheduler.py)
 CRAWL_JOB = "crawl:"  # job ids are crawl:<source>
@@ -46,16 +46,7 @@ def due(session: Session, source: str, now: datetime, limit: int) -> list[Known]
     if limit <= 0:
         return []
     rows = session.execute(
-        select(
-            FETCHED.c.url,
-            FETCHED.c.role,
-            FETCHED.c.etag,
-            FETCHED.c.last_modified,
-            FETCHED.c.listed_modified,
-            FETCHED.c.first_fetched_at,
-            FETCHED.c.failures,
-        )
-        .where(
+        SELECT_KNOWN.where(
             FETCHED.c.source == source,
             FETCHED.c.next_check_at <= now,
             FETCHED.c.first_fetched_at.is_not(None),
