@@ -55,6 +55,25 @@ def _view(db: Session, document_id: int) -> DocumentView:
     return found
 
 
+def api_filters(
+    source: list[str] | None,
+    kind: list[str] | None,
+    speaker: str | None,
+    since: date | None,
+    until: date | None,
+    originals: bool,
+) -> reading.Filters:
+    """The API's typed query parameters as the pages' filters (one parser for both surfaces)."""
+    return params.filters(
+        source,
+        kind,
+        speaker,
+        since.isoformat() if since else None,
+        until.isoformat() if until else None,
+        "1" if originals else None,
+    )
+
+
 @router.get("/documents", summary="Documents, newest first, filtered")
 def documents(
     db: Db,
@@ -70,14 +89,7 @@ def documents(
     limit: Annotated[int, Query(ge=1, le=reading.MAX_LIMIT)] = 50,
 ) -> dict[str, Any]:
     """The timeline as JSON: `documents` and the `next_cursor` of the following page (null at the end)."""
-    found = params.filters(
-        source,
-        kind,
-        speaker,
-        since.isoformat() if since else None,
-        until.isoformat() if until else None,
-        "1" if originals else None,
-    )
+    found = api_filters(source, kind, speaker, since, until, originals)
     page = reading.timeline(db, found, cursor, limit)
     return {"documents": [summary(row) for row in page.rows], "next_cursor": page.next_cursor}
 
@@ -180,14 +192,7 @@ def search(
     limit: Annotated[int, Query(ge=1, le=reading.MAX_LIMIT)] = 20,
 ) -> dict[str, Any]:
     """Hits with snippets (a list of [text, is_match] pieces), `next_cursor`, and `total` when cheap."""
-    found = params.filters(
-        source,
-        kind,
-        speaker,
-        since.isoformat() if since else None,
-        until.isoformat() if until else None,
-        "1" if originals else None,
-    )
+    found = api_filters(source, kind, speaker, since, until, originals)
     page = searching.run(db, q, found, order, cursor, limit)
     return {
         "hits": [
