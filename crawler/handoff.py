@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from store.db import transaction
-from workers.ingest import Outcome, Thresholds, ingest, ingest_alone
+from workers.batch import ingest_chunk
+from workers.ingest import Outcome, Thresholds
 
 # Raw page ids in, each page's outcomes out (a hand-off that does not ingest returns empty lists).
 Handoff = Callable[[sessionmaker[Session], list[int], Thresholds], list[list[Outcome]]]
@@ -22,13 +22,7 @@ def ingest_inline(
     factory: sessionmaker[Session], raw_ids: list[int], thresholds: Thresholds
 ) -> list[list[Outcome]]:
     """Ingest raw pages in one transaction; if anything unexpected breaks, redo them one by one."""
-    if not raw_ids:
-        return []
-    try:
-        with transaction(factory) as session:
-            return [ingest(session, raw_id, thresholds) for raw_id in raw_ids]
-    except Exception:
-        return [ingest_alone(factory, raw_id, thresholds) for raw_id in raw_ids]
+    return ingest_chunk(factory, raw_ids, thresholds, [None] * len(raw_ids)) if raw_ids else []
 
 
 def leave_for_later(

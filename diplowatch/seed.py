@@ -19,7 +19,8 @@ from diplowatch import capture
 from store import db, raw
 from store.db import transaction
 from workers import processes
-from workers.ingest import Outcome, Reading, Thresholds, ingest, ingest_alone, read_stored
+from workers.batch import ingest_chunk
+from workers.ingest import Outcome, Reading, Thresholds, read_stored
 
 
 @dataclass
@@ -103,24 +104,6 @@ def store_raw(
     fetches = [seed_fetch(path, captured_at) for path in paths]
     with transaction(factory) as session:
         return raw.add_many(session, fetches)
-
-
-def ingest_chunk(
-    factory: sessionmaker[Session],
-    raw_ids: list[int],
-    thresholds: Thresholds,
-    readings: Iterable[Reading | None],
-    alert_history: bool = False,
-) -> list[list[Outcome]]:
-    """Ingest raw pages in one transaction; if anything unexpected breaks, redo them one by one."""
-    try:
-        with transaction(factory) as session:
-            return [
-                ingest(session, raw_id, thresholds, reading, alert_history)
-                for raw_id, reading in zip(raw_ids, readings, strict=True)
-            ]
-    except Exception:
-        return [ingest_alone(factory, raw_id, thresholds, alert_history) for raw_id in raw_ids]
 
 
 # Reading (parse, hash, sketch) is pure CPU work: worker processes do it from the stored raw
