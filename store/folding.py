@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -57,14 +57,23 @@ def to_simplified(text: str) -> str:
 def fold(text: str) -> str:
     """Text reduced to what matters for matching: letters and digits, Simplified, case-folded."""
     if len(text) <= FOLD_PIECE:
-        return _fold(text)
+        return _fold(text, _ALONE, _AFTER_NFKC)
     # A piece at a time (cut at line breaks, which no step folds across): a long text's copies stay small.
-    return "".join(_fold(piece) for piece in _pieces(text, FOLD_PIECE))
+    return "".join(_fold(piece, _ALONE, _AFTER_NFKC) for piece in _pieces(text, FOLD_PIECE))
 
 
-def _fold(text: str) -> str:
-    """`fold` of one piece of text."""
-    return _NOT_WORD.sub("", to_simplified(unicodedata.normalize("NFKC", text).casefold()))
+def _fold(text: str, alone: dict[int, str], after_nfkc: dict[int, str]) -> str:
+    """`fold` of one piece of text, line breaks kept or dropped as the tables say.
+
+    Every step after NFKC (case folding, Traditional→Simplified, dropping what is not a letter or
+    digit) works character by character, so one `str.translate` does them all. NFKC itself is
+    skipped when no character of the text can join or reorder with its neighbours under it: then
+    NFKC also works character by character, and `alone` holds each character's whole fold.
+    """
+    folded = text.translate(alone)
+    if UNSURE not in folded:
+        return folded
+    return unicodedata.normalize("NFKC", text).translate(after_nfkc)
 
 
 def _pieces(text: str, size: int) -> Iterator[str]:
@@ -77,13 +86,58 @@ def _pieces(text: str, size: int) -> Iterator[str]:
         start = end
 
 
-class _CharFolds(dict[int, str]):
-    """`fold` of each character, worked out on first sight (str.translate looks characters up here)."""
+class _Table(dict[int, str]):
+    """A `str.translate` table that works out each character's entry on first sight."""
+
+    def __init__(self, entry: Callable[[str], str], kept: str = "") -> None:
+        super().__init__({ord(c): c for c in kept})
+        self.entry = entry
 
     def __missing__(self, code: int) -> str:
-        folded = fold(chr(code))
-        self[code] = folded
-        return folded
+        found = self.entry(chr(code))
+        self[code] = found
+        return found
+
+
+def _after_nfkc(char: str) -> str:
+    """What every step of `fold` after NFKC makes of one character."""
+    return _NOT_WORD.sub("", to_simplified(char.casefold()))
+
+
+# Vowel and trailing Hangul jamo: NFKC joins them to the leading jamo or syllable before them.
+_JAMO = re.compile("[\u1160-\u11ff\ud7b0-\ud7ff]")
+# Marks that never join anything (an emoji's U+FE0F): no character is made of them.
+_VARIATION_SELECTOR = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef]")
+
+
+def _inert(char: str) -> bool:
+    """True for a character NFKC never joins to the one before it nor moves past it: a starter that
+    is no mark (every character that composes with a preceding starter is a mark or a jamo)."""
+    if unicodedata.combining(char) or _JAMO.match(char):
+        return False
+    return unicodedata.category(char)[0] != "M" or _VARIATION_SELECTOR.match(char) is not None
+
+
+def _alone(char: str) -> str:
+    """`fold` of one character, or UNSURE when NFKC may join it to the character before it.
+
+    NFKC decomposes each character on its own, then reorders runs of marks and composes characters
+    with the starter before them; a character whose decomposition starts with an inert starter is
+    untouched by the characters before it, and touches them not, so a text of such characters is
+    normalized character by character.
+    """
+    if _inert(unicodedata.normalize("NFKD", char)[0]):
+        return unicodedata.normalize("NFKC", char).translate(_AFTER_NFKC)
+    return UNSURE
+
+
+LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"  # where str.splitlines cuts
+UNSURE = "\x00"  # never a folded character (folding keeps letters and digits only)
+_AFTER_NFKC = _Table(_after_nfkc)
+_AFTER_NFKC_LINES = _Table(_after_nfkc, LINE_BREAKS)
+_ALONE = _Table(_alone)
+_ALONE_LINES = _Table(_alone, LINE_BREAKS)
+_FOLDS = _Table(fold, LINE_BREAKS)  # each character's fold, line breaks kept (for fold_map)
 
 
 class _CharLengths(dict[int, str]):
@@ -107,7 +161,6 @@ class _CharAligned(dict[int, str]):
 
 
 DROPPED, SEVERAL = "\x00", "\x01"
-_FOLDS = _CharFolds({ord(c): c for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"})
 _LENGTHS = _CharLengths()
 _ALIGNED = _CharAligned()
 
@@ -115,7 +168,12 @@ _ALIGNED = _CharAligned()
 def fold_lines(text: str) -> list[str]:
     """Each line of the text folded, empty ones left out: a match that spans a line break would
     join the end of one paragraph to the start of the next."""
-    return [folded for folded in map(fold, text.splitlines()) if folded]
+    if len(text) <= FOLD_PIECE:
+        folded = _fold(text, _ALONE_LINES, _AFTER_NFKC_LINES)
+    else:
+        folded = "".join(_fold(piece, _ALONE_LINES, _AFTER_NFKC_LINES) for piece in _pieces(text, FOLD_PIECE))
+    # No step makes or removes a line break, and no step folds across one (NFKC neither).
+    return [line for line in folded.splitlines() if line]
 
 
 def aligned_fold(text: str) -> str | None:
