@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
+from store import turns
 from store.estimates import ESTIMATE_ABOVE, Count, count, large
 from store.models import (
     Base,
@@ -120,7 +121,7 @@ def views(session: Session, ids: Sequence[int] | None = None) -> Iterator[Docume
                 excerpt_of=links.get((document.id, "excerpt_of")),
                 version=document.version,
                 extras=dict(version.extras),
-                turns=list(version.extras.get("turns", [])),
+                turns=turns.unpacked(version.body, version.extras.get("turns", [])),
             )
         last = batch[-1]
 

@@ -51,6 +51,13 @@ def test_turns_in_export_show_and_view(database_url: str, factory: sessionmaker[
         (view,) = archive.views(session, [press["id"]])
     assert view.turns == press["turns"]
 
+    # Stored as places in the body, not as its text again; rows stored with their text read alike.
+    with factory.begin() as session:
+        version = session.scalars(select(Version).where(Version.document_id == press["id"])).one()
+        assert all(set(turn) == {"speaker", "start", "end"} for turn in version.extras["turns"])
+        version.extras = {**version.extras, "turns": press["turns"]}
+    assert exported(database_url)[TITLE_000] == press
+
     shown = invoke("show", "--db", database_url, str(press["id"]))
     # Each turn under its speaker, its text indented below.
     moderator = shown.index("\n主持人:\n    (记录开始时正在进行中)欢迎媒体来宾及线上观众。")

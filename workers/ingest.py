@@ -18,7 +18,7 @@ from typing import Any, Literal
 from sqlalchemy import Table, bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from store import anchors, raw, search_index
+from store import anchors, raw, search_index, turns
 from store.db import transaction
 from store.folding import fold_lines
 from store.models import Comment, Document, DocumentLink, ParseFailure, SketchAnchor, Source, Version
@@ -422,7 +422,7 @@ def _extras(parsed: ParsedDocument) -> dict[str, Any]:
         "credits": list(parsed.credits),
     }
     if parsed.turns:  # statements and articles have none; not storing [] keeps older rows current
-        extras["turns"] = [{"speaker": turn.speaker, "text": turn.text} for turn in parsed.turns]
+        extras["turns"] = turns.packed(parsed.body, ((turn.speaker, turn.text) for turn in parsed.turns))
     if parsed.posted_on:
         extras["posted_on"] = parsed.posted_on.isoformat()
     return extras
