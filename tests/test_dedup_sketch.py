@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import random
+
+import numpy as np
+import xxhash
 from opencc import OpenCC
 
 from tests.conftest import SEEDS
@@ -41,3 +45,38 @@ def test_excerpt_is_contained_but_does_not_resemble() -> None:
 def test_different_statements_share_almost_nothing() -> None:
     similarity = dedup.compare(dedup.sketch(TEXT), dedup.sketch(OTHER))
     assert max(similarity.resemblance, similarity.a_in_b, similarity.b_in_a) < 0.1
+
+
+def reference_sketch(folded: str, size: int = dedup.SKETCH_SIZE) -> tuple[int, ...]:
+    """The sketch as defined: xxh64 of each shingle's UTF-32-LE bytes, the smallest distinct ones."""
+    starts = range(max(len(folded) - dedup.SHINGLE, 0) + 1) if folded else range(0)
+    hashes = {xxhash.xxh64_intdigest(folded[i : i + dedup.SHINGLE].encode("utf-32-le")) for i in starts}
+    return tuple(value - (1 << 63) for value in sorted(hashes)[:size])
+
+
+def random_folded(rng: random.Random, length: int) -> str:
+    """Folded-looking text: Chinese, Latin, digits, and now and then any code point but a surrogate."""
+    pools = ["国务院发言人说美国中华", "abcxyz0123", "".join(map(chr, range(0x20000, 0x20010))), "乙" * 3]
+    chars = [rng.choice(rng.choice(pools)) for _ in range(length)]
+    return "".join(char if rng.random() > 0.05 else chr(rng.randrange(0xE000, 0x110000)) for char in chars)
+
+
+def test_shingle_hashes_are_xxhash_values() -> None:
+    rng = random.Random(4)
+    for length in [5, 6, 9, 64, 300, *(rng.randrange(5, 400) for _ in range(300))]:
+        text = random_folded(rng, length)
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype="<u4").astype(np.uint64)
+        expected = [xxhash.xxh64_intdigest(text[i : i + 5].encode("utf-32-le")) for i in range(length - 4)]
+        assert dedup.shingle_hashes(codes).tolist() == expected
+
+
+def test_sketch_values_are_the_definition() -> None:
+    rng = random.Random(5)
+    for length in [0, 1, 4, 5, 6, 63, 64, 68, 69, 70, *(rng.randrange(0, 2000) for _ in range(200))]:
+        text = random_folded(rng, length)
+        for size in (1, 3, dedup.SKETCH_SIZE, 500):
+            assert dedup.sketch_folded(text, size) == reference_sketch(text, size)
+    # More shingles than a window: the smallest are kept across windows.
+    long = random_folded(rng, dedup.SKETCH_WINDOW * 2 + 7)
+    assert dedup.sketch_folded(long) == reference_sketch(long)
+    assert dedup.sketch(TEXT) == reference_sketch(dedup.fold(TEXT))
