@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -14,6 +14,7 @@ import zstandard
 from sqlalchemy import Executable, Table, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session
 
 from store.models import Blob, RawPage
@@ -46,6 +47,9 @@ LOAD_PAGE = (
     .join(BLOBS, BLOBS.c.sha256 == RAW_PAGES.c.blob_sha256)
     .where(RAW_PAGES.c.id == bindparam("id"))
 )
+LOAD_PAGES = select(
+    RAW_PAGES.c.id, RAW_PAGES.c.url, RAW_PAGES.c.headers, RAW_PAGES.c.fetched_at, RAW_PAGES.c.ingested_at
+).where(RAW_PAGES.c.id.in_(bindparam("ids", expanding=True)))
 MARK_INGESTED = (
     update(RAW_PAGES)
     .where(RAW_PAGES.c.id == bindparam("page_id"))
@@ -155,6 +159,26 @@ def load(session: Session, raw_page_id: int, with_data: bool = True) -> Page:
     row = session.connection().execute(LOAD_PAGE, {"id": raw_page_id}).one()
     data = _decompressor().decompress(row.data, max_output_size=row.size) if with_data else b""
     return Page(row.id, row.url, row.headers, row.fetched_at, row.ingested_at, data)
+
+
+def load_many(session: Session, raw_page_ids: Sequence[int]) -> list[Page]:
+    """Stored raw pages without their bytes, in the order asked, in one query."""
+    if not raw_page_ids:
+        return []
+    rows = session.connection().execute(LOAD_PAGES, {"ids": sorted(set(raw_page_ids))})
+    found = {row.id: Page(row.id, row.url, row.headers, row.fetched_at, row.ingested_at, b"") for row in rows}
+    missing = set(raw_page_ids) - found.keys()
+    if missing:
+        raise NoResultFound(f"no raw page {min(missing)}")
+    return [found[raw_page_id] for raw_page_id in raw_page_ids]
+
+
+def mark_ingested_many(session: Session, formats: Mapping[int, str | None]) -> None:
+    """Note that ingest has seen these pages (raw page id → format), in one statement, in id order."""
+    if formats:
+        now = utcnow()
+        rows = [{"page_id": page_id, "at": now, "fmt": formats[page_id]} for page_id in sorted(formats)]
+        session.connection().execute(MARK_INGESTED, rows)
 
 
 def mark_ingested(session: Session, raw_page_id: int, fmt: str | None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +13,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from diplowatch.cli import cli
-from diplowatch.seed import CHUNK, seed
+from diplowatch.seed import CHUNK, seed, store_raw
 from store import archive, db
 from store.models import Base, ParseFailure
 from tests.conftest import SEEDS, corpus_dir
 from tests.corpus_copies import make_copies
-from workers.ingest import Thresholds
+from workers.ingest import Thresholds, ingest_alone, read
 
 SEED_DOCUMENTS = 1 + 1 + 24 + 1 + 1
 
@@ -166,3 +167,32 @@ def test_reader_processes_give_the_same_archive(database_url: str, tmp_path: Pat
         ]
 
     assert comparable(database_url) == comparable(alone_url)
+
+
+def test_a_chunk_archives_its_pages_as_one_by_one(database_url: str, tmp_path: Path) -> None:
+    """A chunk's documents see the ones before them: the same page twice, an exact copy of an earlier
+    document under another key, a new version of it, all in one chunk, as pages ingested alone."""
+    folder = tmp_path / "chunk"
+    folder.mkdir()
+    make_copies(corpus_dir(), folder, 5)
+    text = (folder / "000000.md").read_text("utf-8")
+    body = read(text.encode(), None).documents[0].document.body
+    (folder / "000000a-again.md").write_text(text, "utf-8")
+    (folder / "000000b-copy.md").write_text(text.replace("/copy-0", "/copy-elsewhere", 1), "utf-8")
+    (folder / "000000c-edited.md").write_text(text.replace(body[10:30], body[10:30][::-1], 1), "utf-8")
+    (folder / "000000d-again.md").write_text(text, "utf-8")  # back to the first text: a revert
+    together = db.session_factory(db.open_engine(database_url))
+    chunked = seed(together, [folder], Thresholds(), progress=False, readers=0)
+    alone_url = f"sqlite:///{tmp_path / 'alone.db'}"
+    alone = db.session_factory(db.open_engine(alone_url))
+    files = sorted(folder.iterdir())
+    outcomes = [ingest_alone(alone, raw_id, Thresholds()) for raw_id in store_raw(alone, files)]
+    assert [o.status for page in outcomes for o in page] == [
+        "new", "unchanged", "duplicate", "changed", "changed", "new", "new", "new", "new"
+    ]  # fmt: skip
+    assert chunked.documents == Counter(o.status for page in outcomes for o in page)
+    assert exported(database_url) == exported(alone_url)
+    again = seed(together, [folder], Thresholds(), progress=False, readers=0)
+    alone_again = [ingest_alone(alone, raw_id, Thresholds()) for raw_id in store_raw(alone, files)]
+    assert again.documents == Counter(o.status for page in alone_again for o in page)
+    assert again.documents["new"] == 0 and exported(database_url) == exported(alone_url)

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.db import transaction
-from workers.ingest import Outcome, Reading, Thresholds, ingest, ingest_alone
+from workers.ingest import Outcome, Reading, Thresholds, ingest_alone, ingest_many
 
 
 def ingest_chunk(
@@ -25,9 +25,6 @@ def ingest_chunk(
     """Ingest raw pages in one transaction; if anything unexpected breaks, redo them one by one."""
     try:
         with transaction(factory) as session:
-            return [
-                ingest(session, raw_id, thresholds, reading, alert_history)
-                for raw_id, reading in zip(raw_ids, readings, strict=True)
-            ]
+            return ingest_many(session, raw_ids, thresholds, readings, alert_history)
     except Exception:
         return [ingest_alone(factory, raw_id, thresholds, alert_history) for raw_id in raw_ids]

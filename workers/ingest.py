@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
@@ -45,6 +45,8 @@ SELECTORS_HEADER = "x-diplowatch-selectors"  # raw page header: the source's sel
 DOCUMENTS: Table = Document.__table__  # type: ignore[assignment]
 VERSIONS: Table = Version.__table__  # type: ignore[assignment]
 ANCHORS: Table = SketchAnchor.__table__  # type: ignore[assignment]
+COMMENTS: Table = Comment.__table__  # type: ignore[assignment]
+LINKS: Table = DocumentLink.__table__  # type: ignore[assignment]
 RAW_PAGES = raw.RAW_PAGES
 
 # Hot statements are built once: building a statement per call costs more than running it.
@@ -58,21 +60,24 @@ METADATA = (
     "speakers",
     "location",
 )
-FIND_DOCUMENT = (
-    select(
-        DOCUMENTS.c.id,
-        DOCUMENTS.c.content_sha256,
-        DOCUMENTS.c.title,
-        DOCUMENTS.c.version,
-        DOCUMENTS.c.seen_at,
-        VERSIONS.c.extras,
-        *(DOCUMENTS.c[name] for name in METADATA),
-    )
-    .outerjoin(
-        VERSIONS, (VERSIONS.c.document_id == DOCUMENTS.c.id) & (VERSIONS.c.number == DOCUMENTS.c.version)
-    )
-    .where(DOCUMENTS.c.key == bindparam("key"))
+FOUND = (
+    DOCUMENTS.c.id,
+    DOCUMENTS.c.content_sha256,
+    DOCUMENTS.c.title,
+    DOCUMENTS.c.version,
+    DOCUMENTS.c.seen_at,
+    VERSIONS.c.extras,
+    *(DOCUMENTS.c[name] for name in METADATA),
 )
+CURRENT_VERSION = (VERSIONS.c.document_id == DOCUMENTS.c.id) & (VERSIONS.c.number == DOCUMENTS.c.version)
+FIND_DOCUMENT = select(*FOUND).outerjoin(VERSIONS, CURRENT_VERSION).where(DOCUMENTS.c.key == bindparam("key"))
+FIND_DOCUMENTS = (
+    select(DOCUMENTS.c.key, *FOUND)
+    .outerjoin(VERSIONS, CURRENT_VERSION)
+    .where(DOCUMENTS.c.key.in_(bindparam("keys", expanding=True)))
+)
+Found = Mapping[Any, Any]  # a FIND_DOCUMENT row
+LOOK_UP: Found = {}  # `archive`'s row when the caller did not look the document up
 INSERT_DOCUMENT = insert(DOCUMENTS).returning(DOCUMENTS.c.id)
 CURRENT_PAGE = select(VERSIONS.c.raw_page_id).where(
     VERSIONS.c.document_id == bindparam("id"), VERSIONS.c.number == bindparam("number")
@@ -96,7 +101,8 @@ MARK_PAGE_SEEN = (
     .values(seen_at=bindparam("at"))
 )
 INSERT_VERSION = insert(VERSIONS)
-INSERT_ANCHORS = insert(ANCHORS)
+INSERT_ANCHORS_PG = f"INSERT INTO {ANCHORS.name} (document_id, value) SELECT %s, unnest(%s::bigint[])"
+INSERT_ANCHORS_SQLITE = f"INSERT INTO {ANCHORS.name} (document_id, value) VALUES (?, ?)"
 SAME_TEXT = (
     select(DOCUMENTS.c.id)
     .where(DOCUMENTS.c.content_sha256 == bindparam("hash"), DOCUMENTS.c.id != bindparam("id"))
@@ -209,24 +215,93 @@ def ingest(
     `alert_history` tells subscriptions of changes fetched before they were made (a seed of old
     captures is otherwise history to them).
     """
-    page = raw.load(session, raw_page_id, with_data=reading is None)
-    if reading is None:
-        reading = read(page.data, page.url, page.headers)
-        page = replace(page, data=b"")  # read: its bytes need not stay in memory while the text is written
-    if reading.failure is not None:
-        record_failure(session, page.id, reading.failure)
-        return [Outcome("failed", reason=reading.failure.reason)]
-    matching.serialize_if_new(session, {p.document.key for p in reading.documents if p.matchable})
-    if page.ingested_at is not None:  # a re-ingest: an earlier failure of this page is now void
-        session.execute(delete(ParseFailure).where(ParseFailure.raw_page_id == page.id))
-    raw.mark_ingested(session, page.id, reading.format)
-    keys = sorted({prepared.document.key for prepared in reading.documents})
-    if keys:
-        session.connection().execute(MARK_PAGE_SEEN, {"keys": keys, "at": page.fetched_at})
-    outcomes = [
-        archive(session, prepared, page.id, thresholds, page.fetched_at, alert_history)
-        for prepared in reading.documents
+    return ingest_many(session, [raw_page_id], thresholds, [reading], alert_history)[0]
+
+
+def ingest_many(
+    session: Session,
+    raw_page_ids: Sequence[int],
+    thresholds: Thresholds = Thresholds(),
+    readings: Iterable[Reading | None] | None = None,
+    alert_history: bool = False,
+) -> list[list[Outcome]]:
+    """Archive stored raw pages in this transaction, in order, as `ingest` one after another would.
+
+    Each document sees what the pages before it wrote (a page may repeat or copy an earlier one);
+    what the pages can share is done once: loading them, looking up which of their documents exist
+    (and taking the matching turn before any write when some do not), marking them ingested.
+    """
+    pages = raw.load_many(session, raw_page_ids)
+    given = list(readings) if readings is not None else [None] * len(pages)
+    done = [
+        read_stored(session, page.id) if reading is None else reading
+        for page, reading in zip(pages, given, strict=True)
     ]
+    absent = _absent_keys(session, done)
+    # A re-ingest voids an earlier failure of the page (a failing page's own record is updated).
+    voided = sorted(
+        {
+            page.id
+            for page, reading in zip(pages, done, strict=True)
+            if page.ingested_at and not reading.failure
+        }
+    )
+    if voided:
+        session.execute(delete(ParseFailure).where(ParseFailure.raw_page_id.in_(voided)))
+    results = [
+        _ingest_page(session, page, reading, thresholds, alert_history, absent)
+        for page, reading in zip(pages, done, strict=True)
+    ]
+    raw.mark_ingested_many(
+        session, {page.id: reading.format for page, reading in zip(pages, done, strict=True)}
+    )
+    return results
+
+
+def _absent_keys(session: Session, readings: Sequence[Reading]) -> set[str]:
+    """The keys of the pages' documents that no document has yet (brand-new ones need no lookup).
+
+    On a store where writers race, a page with a new matchable document takes the matching turn
+    first, and the keys are looked up (again) once it holds it.
+    """
+    keys = {prepared.document.key for reading in readings for prepared in reading.documents}
+    if not keys:
+        return set()
+    absent = keys - matching.existing(session, keys)
+    matchable = {p.document.key for reading in readings for p in reading.documents if p.matchable}
+    if absent & matchable and matching.take_turn(session):
+        absent = keys - matching.existing(session, keys)
+    return absent
+
+
+def _ingest_page(
+    session: Session,
+    page: raw.Page,
+    reading: Reading,
+    thresholds: Thresholds,
+    alert_history: bool,
+    absent: set[str],
+) -> list[Outcome]:
+    """Archive one read page's documents; `absent` (keys no document has yet) is kept current."""
+    if reading.failure is not None:
+        record_failure(session, page.id, reading.failure, mark=False)
+        return [Outcome("failed", reason=reading.failure.reason)]
+    keys = sorted({prepared.document.key for prepared in reading.documents})
+    # A page of a source that may re-key documents looks each one up as it comes, as before.
+    rekeys = any(prepared.document.source in KEYED_BY_URL_BEFORE for prepared in reading.documents)
+    existing = keys if rekeys else [key for key in keys if key not in absent]
+    connection = session.connection()
+    if existing:
+        connection.execute(MARK_PAGE_SEEN, {"keys": existing, "at": page.fetched_at})
+    found: dict[str, Found] = {}
+    if existing and not rekeys:  # looked up once the page's rows are locked: they are current
+        found = {row["key"]: row for row in connection.execute(FIND_DOCUMENTS, {"keys": existing}).mappings()}
+    outcomes = []
+    for prepared in reading.documents:
+        key = prepared.document.key
+        row = LOOK_UP if rekeys else found.get(key)
+        outcomes.append(archive(session, prepared, page.id, thresholds, page.fetched_at, alert_history, row))
+        absent.discard(key)
     if reading.degraded:
         outcomes = [replace(outcome, degraded=reading.degraded) for outcome in outcomes]
     return outcomes
@@ -259,14 +334,16 @@ def ingest_alone(
     return [Outcome("failed", reason=reason)]
 
 
-def record_failure(session: Session, raw_page_id: int, error: ParseError) -> None:
-    """Keep the reason beside the raw page so `reparse` can try again after a parser fix."""
+def record_failure(session: Session, raw_page_id: int, error: ParseError, mark: bool = True) -> None:
+    """Keep the reason beside the raw page so `reparse` can try again after a parser fix
+    (`mark`: note the page ingested too, unless the caller does)."""
     failure = session.scalar(select(ParseFailure).where(ParseFailure.raw_page_id == raw_page_id))
     if failure is None:
         session.add(ParseFailure(raw_page_id=raw_page_id, parser=error.parser, reason=error.reason))
     else:
         failure.parser, failure.reason, failure.created_at = error.parser, error.reason, utcnow()
-    raw.mark_ingested(session, raw_page_id, None)
+    if mark:
+        raw.mark_ingested(session, raw_page_id, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +362,7 @@ def archive(
     thresholds: Thresholds,
     fetched_at: datetime | None = None,
     alert_history: bool = False,
+    row: Found | None = LOOK_UP,
 ) -> Outcome:
     """Store one document as new, as a new version, or not at all when nothing changed.
 
@@ -292,30 +370,33 @@ def archive(
     new version (a revert to an older text too), but a page fetched before the latest one that
     showed the document is history and never turns the text back (a late retry, a reconcile, an
     old seed file). Only the current version's own page may change it when read again (a parser fix).
-    `fetched_at` is the raw page's fetch time (looked up when not given).
+    `fetched_at` is the raw page's fetch time (looked up when not given); `row` is the document's
+    FIND_DOCUMENT row when the caller looked it up already (None: there is no such document yet).
     """
     if fetched_at is None:
         fetched_at = raw.load(session, raw_page_id, with_data=False).fetched_at
     fetch = Sighting(raw_page_id, fetched_at, alert_history)
     parsed = prepared.document
-    row = session.connection().execute(FIND_DOCUMENT, {"key": parsed.key}).first()
+    connection = session.connection()
+    if row is LOOK_UP:
+        row = connection.execute(FIND_DOCUMENT, {"key": parsed.key}).mappings().first()
     if row is None and prepared.matchable and matching.take_turn(session):
-        row = session.connection().execute(FIND_DOCUMENT, {"key": parsed.key}).first()  # after the wait
+        row = connection.execute(FIND_DOCUMENT, {"key": parsed.key}).mappings().first()  # after the wait
     if row is None and parsed.source in KEYED_BY_URL_BEFORE and parsed.url and _rekey(session, parsed):
-        row = session.connection().execute(FIND_DOCUMENT, {"key": parsed.key}).first()
+        row = connection.execute(FIND_DOCUMENT, {"key": parsed.key}).mappings().first()
     if row is None:
         return _create(session, prepared, fetch, thresholds)
-    document_id, body_hash, title, version = row.id, row.content_sha256, row.title, row.version
+    document_id, body_hash, title, version = row["id"], row["content_sha256"], row["title"], row["version"]
     added = _add_comments(session, document_id, parsed.comments, fetch.raw_page_id)
     told = _alert(session, "comments", document_id, version, parsed, fetch, comments=added) if added else ()
-    latest = row.seen_at is None or fetch.at >= row.seen_at
-    if latest and row.seen_at != fetch.at:  # (ingest marked a whole page's documents already)
+    latest = row["seen_at"] is None or fetch.at >= row["seen_at"]
+    if latest and row["seen_at"] != fetch.at:  # (ingest marked a whole page's documents already)
         session.connection().execute(MARK_SEEN, {"document_id": document_id, "at": fetch.at})
     if added:
         search_index.add_comments(session.connection(), document_id, [comment.text for comment in added])
     same_text = body_hash == prepared.body_hash and title == parsed.title
     metadata, extras = _metadata(parsed), _extras(parsed)
-    stale = any(row._mapping[name] != value for name, value in metadata.items()) or row.extras != extras
+    stale = any(row[name] != value for name, value in metadata.items()) or row["extras"] != extras
     if same_text and not stale:
         return Outcome("unchanged", document_id, new_comments=len(added), deliveries=told)
     if not latest and not _is_current_page(session, document_id, version, fetch.raw_page_id):
@@ -454,7 +535,7 @@ def _create(session: Session, prepared: Prepared, fetch: Sighting, thresholds: T
     row = _document_row(session, parsed, prepared.body_hash, fetch.at)
     document_id: int = session.connection().execute(INSERT_DOCUMENT, row).scalar_one()
     _add_version(session, document_id, 1, prepared, fetch.raw_page_id)
-    _add_comments(session, document_id, parsed.comments, fetch.raw_page_id)
+    _add_comments(session, document_id, parsed.comments, fetch.raw_page_id, new=True)
     search_index.index_document(
         session.connection(),
         document_id,
@@ -565,16 +646,21 @@ def _add_version(
 
 
 def _add_comments(
-    session: Session, document_id: int, comments: tuple[ParsedComment, ...], raw_id: int
+    session: Session, document_id: int, comments: tuple[ParsedComment, ...], raw_id: int, new: bool = False
 ) -> tuple[ParsedComment, ...]:
-    """Keep comments not seen before; returns the new ones."""
+    """Keep comments not seen before; returns the new ones (`new`: the document was just made, none was)."""
     if not comments:
         return ()
-    stored = select(Comment.fingerprint, Comment.id, Comment.posted_offset_min)
-    known = {
-        row[0]: (row[1], row[2]) for row in session.execute(stored.where(Comment.document_id == document_id))
-    }
+    connection = session.connection()
+    known: dict[str, tuple[int, int | None]] = {}
+    if not new:
+        stored = select(COMMENTS.c.fingerprint, COMMENTS.c.id, COMMENTS.c.posted_offset_min)
+        known = {
+            row[0]: (row[1], row[2])
+            for row in connection.execute(stored.where(COMMENTS.c.document_id == document_id))
+        }
     added: list[ParsedComment] = []
+    rows: list[dict[str, Any]] = []
     for comment in comments:
         stamp = comment.posted_at.isoformat() if comment.posted_at else ""
         fingerprint = hashlib.sha256(f"{comment.author}\x00{stamp}\x00{comment.text}".encode()).hexdigest()
@@ -582,23 +668,26 @@ def _add_comments(
         if fingerprint in known:
             comment_id, stored_offset = known[fingerprint]
             if comment_id and stored_offset != offset:  # stored before comments kept their offset
-                session.execute(
-                    update(Comment).where(Comment.id == comment_id).values(posted_offset_min=offset)
+                connection.execute(
+                    update(COMMENTS).where(COMMENTS.c.id == comment_id).values(posted_offset_min=offset)
                 )
             continue
         known[fingerprint] = (0, offset)
-        session.add(
-            Comment(
-                document_id=document_id,
-                fingerprint=fingerprint,
-                author=comment.author,
-                posted_at=comment.posted_at,
-                posted_offset_min=offset,
-                text=comment.text,
-                raw_page_id=raw_id,
-            )
+        rows.append(
+            {
+                "document_id": document_id,
+                "fingerprint": fingerprint,
+                "author": comment.author,
+                "posted_at": comment.posted_at,
+                "posted_offset_min": offset,
+                "text": comment.text,
+                "raw_page_id": raw_id,
+                "created_at": utcnow(),
+            }
         )
         added.append(comment)
+    if rows:
+        connection.execute(insert(COMMENTS), rows)
     return tuple(added)
 
 
@@ -675,18 +764,19 @@ def _link(session: Session, document_id: int, target_id: int, kind: str, score: 
         select(DocumentLink.id).where(DocumentLink.document_id == document_id, DocumentLink.kind == kind)
     )
     if exists is None and document_id != target_id:
-        session.add(DocumentLink(document_id=document_id, target_id=target_id, kind=kind, score=score))
+        row = {"document_id": document_id, "target_id": target_id, "kind": kind, "score": score}
+        session.connection().execute(insert(LINKS), {**row, "created_at": utcnow()})
 
 
 def _index(session: Session, document_id: int, values: tuple[int, ...], replace: bool) -> None:
     """Make the document findable by its current sketch."""
     if replace:
         session.execute(delete(ANCHORS).where(ANCHORS.c.document_id == document_id))
-    if values:
-        # 64 rows a document: straight to the driver's executemany, past per-row parameter handling.
-        connection = session.connection()
-        marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-        connection.exec_driver_sql(
-            f"INSERT INTO {ANCHORS.name} (document_id, value) VALUES ({marker}, {marker})",
-            [(document_id, v) for v in set(values)],
-        )
+    if not values:
+        return
+    connection = session.connection()
+    rows = list(set(values))
+    if connection.dialect.name == "postgresql":  # 64 rows in one statement: one round trip
+        connection.exec_driver_sql(INSERT_ANCHORS_PG, (document_id, rows))
+    else:  # in-process: the driver's executemany, past per-row parameter handling
+        connection.exec_driver_sql(INSERT_ANCHORS_SQLITE, [(document_id, v) for v in rows])

@@ -52,14 +52,21 @@ def take_turn(session: Session) -> bool:
     return True
 
 
-def serialize_if_new(session: Session, keys: Collection[str]) -> None:
-    """Take the turn before a page's first write if any of these keys (matchable documents) is new.
+LOOKUP_SLICE = 500  # keys per KNOWN_KEYS: a chunk of listing pages can name thousands
 
-    Taking it before the page's row writes, rather than at its first new document, keeps a
-    transaction from holding a row another one needs while it waits for the turn.
+
+def existing(session: Session, keys: Collection[str]) -> set[str]:
+    """Which of these document keys the archive has (in queries of LOOKUP_SLICE keys).
+
+    Ingest asks before a chunk's first write: if a matchable document is new, it takes the turn
+    (`take_turn`) before writing anything, so it never holds a row another transaction needs while
+    it waits, and then asks again.
     """
-    if not keys or not takes_turns(session) or _holds(session):
-        return
-    known = set(session.connection().execute(KNOWN_KEYS, {"keys": list(keys)}).scalars())
-    if not known.issuperset(keys):
-        take_turn(session)
+    ordered = sorted(keys)
+    connection = session.connection()
+    found: set[str] = set()
+    for start in range(0, len(ordered), LOOKUP_SLICE):
+        found.update(
+            connection.execute(KNOWN_KEYS, {"keys": ordered[start : start + LOOKUP_SLICE]}).scalars()
+        )
+    return found
