@@ -6,9 +6,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import lxml.html
 from lxml import etree
-from lxml.html import HtmlElement
+from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HtmlProcessingInstruction
 
 from workers.parsers.dates import Stamp, parse_iso
 from workers.parsers.links import absolute
@@ -92,6 +91,9 @@ EXTERNAL_LINKS = etree.XPath(f".//a[{has_class('external-link')}]")
 LINK_LISTS = etree.XPath(".//ul | .//ol")
 # Feed generators open the body with <div><i>author<br>timestamp</i></div>.
 FEED_BYLINES = etree.XPath(".//div[count(*) = 1]/i")
+# Elements any of CONTENT_ROOTS or of PUBLISHED_DATES could find: most mirrored posts have none.
+MAY_HOLD_CONTENT = etree.XPath("boolean(//*[@class or @id or @itemprop or self::article])")
+MAY_HOLD_DATES = etree.XPath("boolean(//*[@property or @itemprop or self::time])")
 # Where a saved whole page keeps its article, most specific first.
 CONTENT_ROOTS = tuple(
     etree.XPath(path)
@@ -128,6 +130,7 @@ SOFT_RUN = re.compile(r"[ \x01]*\x01[ \x01]*")
 
 # Editor credits closing an RFA article: "记者：乔龙 责编：胡力汉 网编：瑞哲", "编辑：何平".
 EDITOR_LABEL = re.compile(r"责编|責編|网编|網編|(?<![总總主])(?:编辑|編輯)\s*[:：]")
+EDITOR_LABEL_START = re.compile("[责責网網编編]")  # far faster to look for: most lines have no label
 SENTENCE_END = "。！？!?”」』"
 MAX_CREDIT_CHARS = 80
 # Whole short lines that are bylines: "撰稿丨冯塬雅", "采写︱张弘", "作者：…".
@@ -170,18 +173,34 @@ def unique(items: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(item for item in items if item))
 
 
+# lxml.html's parser, but for its element classes: lxml.html asks Python for the class of every
+# element reached (forms' elements have classes of their own, which no parser here uses).
+HTML_PARSER = etree.HTMLParser()
+HTML_PARSER.set_element_class_lookup(
+    etree.ElementDefaultClassLookup(
+        element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity
+    )
+)
+
+
 def parse_html(html: str) -> HtmlElement | None:
     """The <body> of `html` parsed leniently, or None when there is no markup at all."""
     if not html.strip():
         return None
     try:
-        return lxml.html.document_fromstring(html).body
+        document = etree.fromstring(html, HTML_PARSER)  # as lxml.html.document_fromstring
     except etree.ParserError:
         return None
+    if document is None:
+        return None  # lxml.html: "Document is empty"
+    body: HtmlElement = document.body
+    return body
 
 
 def published_in(root: HtmlElement) -> Stamp | None:
     """The first explicit publication date the page declares."""
+    if not MAY_HOLD_DATES(root):
+        return None
     for xpath in PUBLISHED_DATES:
         for value in xpath(root):
             stamp = parse_iso(str(value))
@@ -192,6 +211,8 @@ def published_in(root: HtmlElement) -> Stamp | None:
 
 def content_root(root: HtmlElement) -> HtmlElement:
     """The element holding the article in a saved whole page."""
+    if not MAY_HOLD_CONTENT(root):
+        return root
     for xpath in CONTENT_ROOTS:
         found = xpath(root)
         if found:
@@ -346,7 +367,7 @@ def split_credit(line: str) -> tuple[str, str]:
     """A line split into (text, editor credit) when it ends in one; credit is "" otherwise."""
     if len(line) <= MAX_BYLINE_CHARS and BYLINE_LINE.match(line):
         return "", line
-    label = EDITOR_LABEL.search(line)
+    label = EDITOR_LABEL.search(line) if EDITOR_LABEL_START.search(line) else None
     if not label:
         return line, ""
     tail = line[label.start() :]

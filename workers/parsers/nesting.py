@@ -20,6 +20,9 @@ BLOCK_TAGS = (
     "header hr li main nav ol p pre section table td th tr ul"
 )
 VOID, SELF_CLOSING, BLOCK = (frozenset(names.split()) for names in (VOID_TAGS, SELF_CLOSING_TAGS, BLOCK_TAGS))
+UNCOUNTED = VOID | SELF_CLOSING
+# TAG's matches, with what follows the name apart (a tag closing itself ends in "/").
+TAG_PARTS = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9:-]*)(\s[^>]*)?>")
 
 
 def counted(match: re.Match[str]) -> bool:
@@ -31,11 +34,15 @@ def counted(match: re.Match[str]) -> bool:
 def deepest(html: str) -> int:
     """The deepest nesting of (counted) elements in `html`."""
     depth = most = 0
-    for match in TAG.finditer(html):
-        if not counted(match):
+    # Tuples from findall, not match objects: most pages are read here only to find they are shallow.
+    for closing, name, rest in TAG_PARTS.findall(html):
+        if rest.endswith("/") or name.lower() in UNCOUNTED:
             continue
-        depth = max(depth - 1, 0) if match[1] else depth + 1
-        most = max(most, depth)
+        if closing:
+            depth = max(depth - 1, 0)
+        else:
+            depth += 1
+            most = max(most, depth)
     return most
 
 

@@ -48,7 +48,8 @@ def storable(text: str) -> str:
 
 def fold_spaces(text: str) -> str:
     """Collapse every run of whitespace (NBSP and U+3000 included) to one space and trim."""
-    return WHITESPACE_RUN.sub(" ", INVISIBLE.sub("", text)).strip()
+    # str.split() cuts at exactly what \s matches, several times faster than substituting each run.
+    return " ".join(INVISIBLE.sub("", text).split())
 
 
 def paragraphs(lines: Iterable[str]) -> list[str]:
