@@ -5,7 +5,11 @@ shifted by a per-file amount: same structure and length, different text and URL)
 a fresh SQLite file and a fresh PostgreSQL database, and prints the figures. Memory should stay flat
 as N grows, so each backend is also run with N/5 files.
 
-    python bench/seed_import.py [-n 10000] [--pg postgresql://postgres@127.0.0.1:5432/postgres]
+`--search-index off` seeds with the search index switched off (no grams worked out in the read
+phase, nothing written to the index): `both` runs each seed without and then with it and prints what
+keeping the index adds, which is how the index's share of ingest time is measured.
+
+    python bench/seed_import.py [-n 10000] [--search-index on|off|both] [--pg postgresql://…]
 """
 
 from __future__ import annotations
@@ -32,12 +36,21 @@ def make_files(folder: Path, count: int) -> int:
     return make_copies(CORPUS, folder, count)
 
 
-def run_seed(database_url: str, folder: Path) -> tuple[float, float]:
+# The same command with the search index switched off: the read phase makes no grams and ingest
+# writes nothing to the index (its tables stay empty). Only this benchmark does this.
+WITHOUT_INDEX = (
+    "from store import search_index as s; "
+    "s.searchable = lambda title, body, lines=None: s.Searchable('', ''); "
+    "s.index_document = s.add_comments = lambda *args, **kwargs: None; "
+    "from diplowatch.cli import main; main()"
+)
+
+
+def run_seed(database_url: str, folder: Path, indexed: bool = True) -> tuple[float, float]:
     """Seconds and peak RSS (MiB) of one `diplowatch seed` process."""
     command = [
         sys.executable,
-        "-m",
-        "diplowatch.cli",
+        *(["-m", "diplowatch.cli"] if indexed else ["-c", WITHOUT_INDEX]),
         "seed",
         "--no-progress",
         "--db",
@@ -74,22 +87,40 @@ def main() -> None:
         help="an existing PostgreSQL database to create the benchmark database from",
     )
     parser.add_argument("--skip-pg", action="store_true")
+    parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--search-index", choices=("on", "off", "both"), default="on")
+    parser.add_argument("--only-n", action="store_true", help="skip the N/5 run")
     args = parser.parse_args()
+    modes = {"on": [True], "off": [False], "both": [False, True]}[args.search_index]
     with tempfile.TemporaryDirectory(prefix="diplowatch-bench-") as tmp:
         work = Path(tmp)
-        for count in sorted({max(1, args.n // 5), args.n}):
+        for count in [args.n] if args.only_n else sorted({max(1, args.n // 5), args.n}):
             folder = work / f"files-{count}"
             folder.mkdir()
             size = make_files(folder, count)
             print(f"{count} files, {size / 2**20:.1f} MiB")
-            targets = [("sqlite", f"sqlite:///{work}/bench-{count}.db")]
-            if not args.skip_pg:
-                targets.append(("postgresql", fresh_postgres(args.pg, f"diplowatch_bench_{count}")))
-            for name, url in targets:
-                seconds, peak = run_seed(url, folder)
-                print(
-                    f"  {name:<10} {count / seconds:8.0f} files/s  {seconds:7.1f} s  peak RSS {peak:6.0f} MiB"
-                )
+            stores = [] if args.skip_sqlite else ["sqlite"]
+            stores += [] if args.skip_pg else ["postgresql"]
+            for name in stores:
+                timed: dict[bool, float] = {}
+                for indexed in modes:
+                    if name == "sqlite":
+                        path = work / f"bench-{count}.db"
+                        for leftover in work.glob(f"{path.name}*"):
+                            leftover.unlink()
+                        url = f"sqlite:///{path}"
+                    else:
+                        url = fresh_postgres(args.pg, f"diplowatch_bench_{count}")
+                    seconds, peak = run_seed(url, folder, indexed)
+                    timed[indexed] = seconds
+                    label = "indexed" if indexed else "no index"
+                    print(
+                        f"  {name:<10} {label:<8} {count / seconds:8.0f} files/s  {seconds:7.1f} s"
+                        f"  peak RSS {peak:6.0f} MiB"
+                    )
+                if len(timed) == 2:
+                    added = 100 * (timed[True] / timed[False] - 1)
+                    print(f"  {name:<10} keeping the search index adds {added:.0f}%")
 
 
 if __name__ == "__main__":
