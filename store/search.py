@@ -24,6 +24,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
+    cast,
     func,
     not_,
     or_,
@@ -31,13 +32,13 @@ from sqlalchemy import (
     text,
     tuple_,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import Session
 from sqlalchemy.types import Text
 
 from store.folding import DROPPED, FoldMap, aligned_fold, fold, fold_map
 from store.models import Document, DocumentLink, SearchText, Source, Version
-from store.search_index import COMMENT_MARK, FTS, SEPARATOR, term_grams
+from store.search_index import COMMENT_MARK, FTS, SEPARATOR, term_grams, tsquery
 from store.search_query import Query, QueryError, parse
 
 __all__ = ["Hit", "QueryError", "SearchFilters", "SearchPage", "search"]
@@ -188,10 +189,10 @@ class _Plan:
             return T.document_id.in_(postings)
         conditions = []
         for run in self.query.terms:
-            wanted = bindparam(None, term_grams(run), type_=ARRAY(Text))
-            found: ColumnElement[bool] = func.search_grams(T.folded).op("@>")(wanted)
+            wanted = cast(bindparam(None, tsquery(run), type_=Text), TSQUERY)
+            found: ColumnElement[bool] = func.search_lexemes(T.folded).bool_op("@@")(wanted)
             if self.filters.include_comments:
-                found = or_(found, func.search_grams(T.comments).op("@>")(wanted))
+                found = or_(found, func.search_lexemes(T.comments).bool_op("@@")(wanted))
             conditions.append(found)
         return and_(*conditions)
 

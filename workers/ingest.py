@@ -536,14 +536,8 @@ def _create(session: Session, prepared: Prepared, fetch: Sighting, thresholds: T
     document_id: int = session.connection().execute(INSERT_DOCUMENT, row).scalar_one()
     _add_version(session, document_id, 1, prepared, fetch.raw_page_id)
     _add_comments(session, document_id, parsed.comments, fetch.raw_page_id, new=True)
-    search_index.index_document(
-        session.connection(),
-        document_id,
-        parsed.title,
-        parsed.body,
-        [comment.text for comment in parsed.comments],
-        text=prepared.searchable,
-    )
+    comments = [comment.text for comment in parsed.comments]
+    search_index.index_new(session.connection(), document_id, row, prepared.searchable, comments)
     status = _match(session, document_id, prepared, thresholds) if prepared.matchable else "new"
     if _link_counterpart(session, document_id, parsed) and status == "new":
         status = "excerpt"

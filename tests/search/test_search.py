@@ -262,3 +262,22 @@ def test_reindex_rebuilds_what_was_lost(
     assert result.exit_code == 0 and "reindexed 6 documents" in result.output
     assert found(factory, "芬太尼") == [archive_["fentanyl"]]
     assert found(factory, "台湾") == [archive_["traditional"], archive_["taiwan"]]
+
+
+def test_the_postings_migration_rebuilds_them_from_the_texts(
+    database_url: str, factory: sessionmaker[Session], archive_: dict[str, int]
+) -> None:
+    from alembic import command
+
+    from store import db
+
+    queries = ("台湾", "芬", "中美", "马可卢比奥", "covid19")
+    before = {query: found(factory, query) for query in queries}
+    engine = db.create(database_url)
+    try:
+        command.downgrade(db.alembic_config(engine), "0010")  # PostgreSQL: the text[] postings of 0008
+        command.upgrade(db.alembic_config(engine), "head")  # made again from search_texts
+    finally:
+        engine.dispose()
+    assert {query: found(factory, query) for query in queries} == before
+    assert before["中美"] == [archive_["fentanyl"]] and len(before["台湾"]) == 2
