@@ -6,6 +6,10 @@ In one run, on pages made from the corpus (distinct Jekyll posts, as bench/seed_
    dramatiq.Worker, plus a no-op actor): first M no-op messages (enqueued while the workers wait,
    then released at once: the queue's own ceiling), then N `ingest` messages (documents/s, from the
    first message sent until every page is ingested).
+   Beside them, the seed's rate into PostgreSQL over the same pages as files (`diplowatch.seed.seed`
+   in a process of its own, reader processes included, timed from the first file read to the
+   last page ingested; the database is created and migrated before): the service's goal is
+   ≥ 60% of it, measured in the same run.
 2. Embedded mode (`diplowatch run`'s way): in-process broker, SQLite, worker threads; the same two
    figures.
 3. One worker process on Redis/PostgreSQL over 20,000 `ingest` messages: its resident memory
@@ -72,10 +76,10 @@ class Rate:
     seconds: float
     documents: int = 0
 
-    def line(self, label: str) -> str:
+    def line(self, label: str, unit: str = "") -> str:
         """One printed figure."""
         per_second = (self.documents or self.messages) / self.seconds
-        unit = "documents/s" if self.documents else "messages/s"
+        unit = unit or ("documents/s" if self.documents else "messages/s")
         return f"  {label:<44} {per_second:9.0f} {unit:<12} ({self.messages} messages, {self.seconds:.1f} s)"
 
 
@@ -274,6 +278,42 @@ def run_distributed(
         drop_postgres(admin_url, name)
 
 
+# --- the seed, as the baseline --------------------------------------------------------------------
+
+
+def seed_in_process(database_url: str, folder: str) -> None:
+    """`diplowatch seed`'s work on `folder`, timed from the first file to the last page; prints JSON."""
+    from diplowatch.seed import seed
+    from workers.ingest import Thresholds
+
+    factory = db.session_factory(db.open_engine(database_url))
+    started = time.perf_counter()
+    tally = seed(factory, [Path(folder)], Thresholds(), progress=False)
+    took = time.perf_counter() - started
+    print(json.dumps({"seconds": took, "files": tally.files}), flush=True)
+
+
+def run_seed(pages: int, admin_url: str, folder: Path) -> Rate:
+    """The seed into a fresh PostgreSQL database over `pages` files made as the service's pages are."""
+    files = folder / "seed-files"
+    files.mkdir()
+    for i, data in enumerate(copies(pages)):
+        (files / f"{i:06d}.md").write_bytes(data)
+    name = "diplowatch_bench_ingest_seed"
+    database_url = fresh_postgres(admin_url, name)
+    db.open_engine(database_url).dispose()  # created and migrated before the clock starts
+    try:
+        command = [sys.executable, __file__, "seed", database_url, str(files)]
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            sys.exit(f"seed run failed:\n{done.stderr[-3000:]}")
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        return Rate(result["files"], result["seconds"], ingested(database_url)[1])
+    finally:
+        drop_postgres(admin_url, name)
+        shutil.rmtree(files)
+
+
 # --- embedded ----------------------------------------------------------------------------------
 
 
@@ -371,6 +411,13 @@ def main() -> None:
     parser.add_argument("--noops", type=int, default=20_000, help="no-op messages (default 20,000)")
     parser.add_argument("--memory-messages", type=int, default=20_000, help="(default 20,000; 0 skips)")
     parser.add_argument("--threads", type=int, default=2, help="threads per worker process (default 2)")
+    parser.add_argument(
+        "--workers",
+        type=lambda v: [int(n) for n in v.split(",")],
+        default=[1, 2],
+        help="worker process counts to run, comma-separated (default 1,2)",
+    )
+    parser.add_argument("--no-embedded", dest="embedded", action="store_false", help="skip embedded mode")
     parser.add_argument("--embedded-threads", type=int, default=4, help="as `diplowatch run` (default 4)")
     parser.add_argument(
         "--pg",
@@ -383,15 +430,21 @@ def main() -> None:
         redis_server, port = start_redis(Path(tmp))
         broker_url = f"redis://127.0.0.1:{port}/0"
         try:
-            for count in (1, 2):
+            seeded = run_seed(args.n, args.pg, Path(tmp))
+            print(seeded.line("seed into PostgreSQL (the baseline)", "documents/s"), flush=True)
+            seed_rate = seeded.messages / seeded.seconds
+            for count in args.workers:
                 ceiling, rate = run_distributed(count, args.n, args.noops, args.pg, broker_url, args.threads)
                 label = f"Redis + PostgreSQL, {count} worker(s) x {args.threads} threads"
                 print(ceiling.line(f"{label}: no-op"))
                 print(rate.line(f"{label}: ingest"), flush=True)
-            ceiling, rate = run_embedded(Path(tmp), args.n, args.noops, args.embedded_threads)
-            label = f"embedded (memory broker, SQLite), {args.embedded_threads} threads"
-            print(ceiling.line(f"{label}: no-op"))
-            print(rate.line(f"{label}: ingest"), flush=True)
+                ratio = rate.messages / rate.seconds / seed_rate
+                print(f"  {'':<44} {ratio:9.2f} of the seed's pages/s", flush=True)
+            if args.embedded:
+                ceiling, rate = run_embedded(Path(tmp), args.n, args.noops, args.embedded_threads)
+                label = f"embedded (memory broker, SQLite), {args.embedded_threads} threads"
+                print(ceiling.line(f"{label}: no-op"))
+                print(rate.line(f"{label}: ingest"), flush=True)
             if args.memory_messages:
                 messages, threads = args.memory_messages, args.threads
                 print(f"memory of one worker process ({threads} threads) over {messages} messages:")
@@ -404,6 +457,8 @@ def main() -> None:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["worker"]:
         serve(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif sys.argv[1:2] == ["seed"]:
+        seed_in_process(sys.argv[2], sys.argv[3])
     elif sys.argv[1:2] == ["embedded"]:
         embedded(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     else:
