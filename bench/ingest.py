@@ -80,7 +80,7 @@ class Rate:
         """One printed figure."""
         per_second = (self.documents or self.messages) / self.seconds
         unit = unit or ("documents/s" if self.documents else "messages/s")
-        return f"  {label:<44} {per_second:9.0f} {unit:<12} ({self.messages} messages, {self.seconds:.1f} s)"
+        return f"  {label:<60} {per_second:9.0f} {unit:<12} ({self.messages} messages, {self.seconds:.1f} s)"
 
 
 # --- pages -------------------------------------------------------------------------------------
@@ -248,7 +248,7 @@ def noop_left(client: redis.Redis) -> int:
 
 
 def run_distributed(
-    count: int, pages: int, noops: int, admin_url: str, broker_url: str, threads: int
+    count: int, pages: int, noops: int, admin_url: str, broker_url: str, threads: int, batch: int
 ) -> tuple[Rate, Rate]:
     """k worker processes on Redis and PostgreSQL: the no-op ceiling, then ingest."""
     name = f"diplowatch_bench_ingest_{count}"
@@ -269,8 +269,8 @@ def run_distributed(
             time.sleep(POLL)
         ceiling = Rate(noops, time.perf_counter() - first)
         started = time.perf_counter()
-        for raw_id in ids:
-            actors.ACTORS["ingest"].send(raw_id)
+        actors.runtime().batch = batch
+        actors.enqueue_ingest(actors.runtime().factory, ids, actors.QUEUED_FOR)  # as a crawl's end does
         return ceiling, wait_ingested(database_url, len(ids), started)
     finally:
         workers.stop()
@@ -328,8 +328,7 @@ def embedded(database_url: str, threads: int, noops: int) -> None:
     results["noop"] = drain(stub, threads, NOOP_QUEUE)
     with db.session_factory(db.create(database_url))() as session:
         ids = list(session.scalars(select(RawPage.id).where(RawPage.ingested_at.is_(None))))
-    for raw_id in ids:
-        actors.ACTORS["ingest"].send(raw_id)
+    actors.enqueue_ingest(actors.runtime().factory, ids, actors.QUEUED_FOR)
     results["ingest"] = drain(stub, threads, actors.QUEUE)
     print(json.dumps(results), flush=True)
 
@@ -383,8 +382,7 @@ def run_memory(messages: int, admin_url: str, broker_url: str, threads: int) -> 
     pid = workers.processes[0].pid
     try:
         print(f"  after start-up               RSS {memory_of(pid)['VmRSS']:6.1f} MiB")
-        for raw_id in ids:
-            actors.ACTORS["ingest"].send(raw_id)
+        actors.enqueue_ingest(actors.runtime().factory, ids, actors.QUEUED_FOR)
         released = workers.release()
         marks = [m for m in MILESTONES if m < messages] + [messages]
         while marks:
@@ -417,6 +415,12 @@ def main() -> None:
         default=[1, 2],
         help="worker process counts to run, comma-separated (default 1,2)",
     )
+    parser.add_argument(
+        "--batches",
+        type=lambda v: [int(n) for n in v.split(",")],
+        default=[1, actors.INGEST_BATCH],
+        help=f"pages per ingest message to run, comma-separated (default 1,{actors.INGEST_BATCH})",
+    )
     parser.add_argument("--no-embedded", dest="embedded", action="store_false", help="skip embedded mode")
     parser.add_argument("--embedded-threads", type=int, default=4, help="as `diplowatch run` (default 4)")
     parser.add_argument(
@@ -433,13 +437,21 @@ def main() -> None:
             seeded = run_seed(args.n, args.pg, Path(tmp))
             print(seeded.line("seed into PostgreSQL (the baseline)", "documents/s"), flush=True)
             seed_rate = seeded.messages / seeded.seconds
-            for count in args.workers:
-                ceiling, rate = run_distributed(count, args.n, args.noops, args.pg, broker_url, args.threads)
-                label = f"Redis + PostgreSQL, {count} worker(s) x {args.threads} threads"
+            rates = []
+            for count, batch in ((c, b) for c in args.workers for b in args.batches):
+                settings = (count, args.n, args.noops, args.pg, broker_url, args.threads, batch)
+                ceiling, rate = run_distributed(*settings)
+                label = f"Redis + PG, {count} worker(s) x {args.threads} threads, {batch} pages/message"
                 print(ceiling.line(f"{label}: no-op"))
                 print(rate.line(f"{label}: ingest"), flush=True)
-                ratio = rate.messages / rate.seconds / seed_rate
-                print(f"  {'':<44} {ratio:9.2f} of the seed's pages/s", flush=True)
+                rates.append((f"{count} worker(s), {batch} pages/message", rate.messages / rate.seconds))
+                print(f"  {'':<60} {rates[-1][1] / seed_rate:9.2f} of the seed's pages/s", flush=True)
+            # The machine is shared: the seed again after the service, and each ratio against the mean.
+            again = run_seed(args.n, args.pg, Path(tmp))
+            print(again.line("seed into PostgreSQL again (the baseline)", "documents/s"), flush=True)
+            mean = (seed_rate + again.messages / again.seconds) / 2
+            for label, pages in rates:
+                print(f"  {label}: {pages / mean:.2f} of the mean of the two seed rates ({mean:.0f} files/s)")
             if args.embedded:
                 ceiling, rate = run_embedded(Path(tmp), args.n, args.noops, args.embedded_threads)
                 label = f"embedded (memory broker, SQLite), {args.embedded_threads} threads"

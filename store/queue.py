@@ -55,3 +55,19 @@ def claim(session: Session, raw_ids: Sequence[int], now: datetime, covered_for: 
 def is_ingested(session: Session, raw_id: int) -> bool:
     """Whether ingest has already seen the page (a repeated message then has nothing to do)."""
     return session.scalar(select(RAW_PAGES.c.ingested_at).where(RAW_PAGES.c.id == raw_id)) is not None
+
+
+def not_ingested(session: Session, raw_ids: Sequence[int]) -> list[int]:
+    """The pages among `raw_ids` ingest has not seen yet, in the order given (one query)."""
+    if not raw_ids:
+        return []
+    query = select(RAW_PAGES.c.id).where(RAW_PAGES.c.id.in_(list(raw_ids)), RAW_PAGES.c.ingested_at.is_(None))
+    waiting = set(session.scalars(query))
+    return [raw_id for raw_id in raw_ids if raw_id in waiting]
+
+
+def stamp(session: Session, raw_ids: Sequence[int], now: datetime) -> None:
+    """Note that a message was sent for these pages now (one already covering them is replaced)."""
+    for start in range(0, len(raw_ids), CHUNK):
+        chunk = list(raw_ids[start : start + CHUNK])
+        session.execute(update(RAW_PAGES).where(RAW_PAGES.c.id.in_(chunk)).values(queued_at=now))

@@ -27,8 +27,9 @@ from store import leases, queue
 from store.db import transaction
 from store.models import Document, ParseFailure, Version
 from store.types import utcnow
+from workers.batch import ingest_chunk
 from workers.errors import ParseError
-from workers.ingest import Outcome, Thresholds, ingest, record_failure
+from workers.ingest import Outcome, Reading, Thresholds, ingest, read_stored, record_failure
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,9 @@ STRANDED_AFTER = timedelta(minutes=2)  # raw pages older than this and never ing
 QUEUED_FOR = timedelta(minutes=30)
 RECONCILE_MAX = 10_000  # pages re-sent per reconcile run (the rest next minute)
 REPARSE_BATCH = 500  # pages per reparse message: each sends its pages, then the next step
+# Pages per ingest message, ingested in one transaction: a commit (and, on PostgreSQL, a turn of
+# the matching lock) per batch instead of per page is what lets the workers keep up with the seed.
+INGEST_BATCH = 50
 
 
 @dataclass
@@ -62,6 +66,7 @@ class Runtime:
     # Ids of digest deliveries whose window has closed (written in the given transaction).
     digests: Callable[[Session], list[int]] | None = None
     holder: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    batch: int = INGEST_BATCH  # pages per ingest message
 
 
 _runtime: Runtime | None = None
@@ -110,12 +115,60 @@ def ingest_page(raw_page_id: int, again: bool = False) -> list[Outcome]:
     return outcomes
 
 
+def ingest_pages(raw_page_ids: list[int], again: bool = False) -> list[list[Outcome]]:
+    """Parse and archive stored raw pages in one transaction, then send the alerts they caused.
+
+    Pages ingest has already seen are left out (a repeated message costs one query) unless `again`
+    says to re-read them (reparse). Every page is read (parsed, hashed, sketched) before the
+    transaction begins, so it holds the matching lock for the writes alone. If the batch's
+    transaction breaks, nothing of it stays and each page is sent again in a message of its own:
+    the page that broke it is retried and, if it keeps failing, dead-lettered alone, while its
+    batch mates are archived by theirs. A worker killed mid-batch commits nothing; the message
+    is not acknowledged, and it or reconcile brings every page back.
+    """
+    rt = runtime()
+    with rt.factory() as session:
+        ids = list(raw_page_ids) if again else queue.not_ingested(session, raw_page_ids)
+        readings = [_read(session, raw_id) for raw_id in ids]
+    alone: list[int] = []
+
+    def later(
+        factory: sessionmaker[Session], raw_id: int, thresholds: Thresholds, history: bool
+    ) -> list[Outcome]:
+        alone.append(raw_id)
+        return []
+
+    results = ingest_chunk(rt.factory, ids, rt.thresholds, readings, alone=later)
+    if alone:
+        log.warning("a batch of %s pages broke: each is sent again alone", len(alone))
+        with transaction(rt.factory) as session:
+            queue.stamp(session, alone, utcnow())
+        for raw_id in alone:
+            ACTORS["ingest"].send(raw_id, again)
+    for delivery_id in (d for outcomes in results for outcome in outcomes for d in outcome.deliveries):
+        ACTORS["deliver"].send(delivery_id)
+    return results
+
+
+def _read(session: Session, raw_id: int) -> Reading | None:
+    """A stored page read ahead of the transaction; None when it cannot be (ingest reads it again)."""
+    try:
+        return read_stored(session, raw_id)
+    except sql_errors.DBAPIError:
+        raise  # the database is away: the broker retries the message
+    except Exception:
+        log.exception("raw page %s could not be read ahead", raw_id)
+        return None
+
+
 def enqueue_ingest(factory: sessionmaker[Session], raw_ids: Sequence[int], covered_for: timedelta) -> int:
-    """Send an ingest message for each page no message covers yet (stamping it first); returns how many."""
+    """Send ingest messages (a batch of pages each) for the pages no message covers yet, stamping them
+    first; returns how many pages."""
     with transaction(factory) as session:
         claimed = queue.claim(session, raw_ids, utcnow(), covered_for)
-    for raw_id in claimed:
-        ACTORS["ingest"].send(raw_id)
+    size = runtime().batch
+    for start in range(0, len(claimed), size):
+        ACTORS["ingest_batch"].send(claimed[start : start + size])
     return len(claimed)
 
 
@@ -235,8 +288,9 @@ def reparse(phase: str = REPARSE_PHASES[0], after: int = 0) -> int:
     rt = runtime()
     with rt.factory() as session:
         batch = reparse_step(session, phase, after, REPARSE_BATCH)
-    for _, raw_id in batch:
-        ACTORS["ingest"].send(raw_id, True)
+    size = rt.batch
+    for start in range(0, len(batch), size):
+        ACTORS["ingest_batch"].send([raw_id for _, raw_id in batch[start : start + size]], True)
     if len(batch) == REPARSE_BATCH:
         ACTORS["reparse"].send(phase, batch[-1][0])
     elif phase != REPARSE_PHASES[-1]:
@@ -276,6 +330,7 @@ def declare(broker: Broker, rt: Runtime) -> dict[str, dramatiq.Actor[Any, Any]]:
     ACTORS.clear()
     specs: list[tuple[Callable[..., Any], str, dict[str, Any]]] = [
         (ingest_page, QUEUE, {"time_limit": 10 * 60_000}),
+        (ingest_pages, QUEUE, {"time_limit": 10 * 60_000}),
         (
             run_crawl,
             CRAWL_QUEUE,
@@ -286,7 +341,7 @@ def declare(broker: Broker, rt: Runtime) -> dict[str, dramatiq.Actor[Any, Any]]:
         (send_digests, QUEUE, {"max_retries": 3}),
         (reparse, QUEUE, {"max_retries": 1}),
     ]
-    names = {ingest_page: "ingest"}
+    names = {ingest_page: "ingest", ingest_pages: "ingest_batch"}
     for function, queue_name, options in specs:
         name = names.get(function, function.__name__)
         ACTORS[name] = dramatiq.Actor(

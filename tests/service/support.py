@@ -234,3 +234,23 @@ def store_pages(factory: sessionmaker[Session], fetches: list[raw.Fetch]) -> lis
     """Store the fetches as raw pages; returns their ids."""
     with transaction(factory) as session:
         return raw.add_many(session, fetches)
+
+
+def tcp_ports(pid: int) -> set[int]:
+    """The local TCP ports of a process's sockets (read from /proc: which connections are its own)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:[") : -1])
+    ports = set()
+    for table in ("tcp", "tcp6"):
+        path = Path(f"/proc/{pid}/net/{table}")
+        for line in path.read_text().splitlines()[1:] if path.exists() else []:
+            fields = line.split()
+            if fields[9] in inodes:
+                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports

@@ -26,14 +26,15 @@ THROUGHPUT = 5  # pages the workers ingest between two reconcile runs
 
 @pytest.fixture
 def broker(factory: sessionmaker[Session]) -> Iterator[StubBroker]:
-    """An in-process broker with the actors declared and no worker: the test takes messages itself."""
+    """An in-process broker with the actors declared and no worker: the test takes messages itself.
+    A page per ingest message, so that messages count pages (batches have tests of their own)."""
     stub = StubBroker()
-    actors.declare(stub, actors.Runtime(factory=factory))
+    actors.declare(stub, actors.Runtime(factory=factory, batch=1))
     yield stub
     stub.close()
 
 
-def queued(broker: StubBroker, actor: str = "ingest") -> list[dramatiq.Message[object]]:
+def queued(broker: StubBroker, actor: str = "ingest_batch") -> list[dramatiq.Message[object]]:
     """The messages waiting in the main queue for `actor` (left in place)."""
     found = [dramatiq.Message.decode(data) for data in list(broker.queues[actors.QUEUE].queue)]
     return [message for message in found if message.actor_name == actor]
@@ -46,7 +47,8 @@ def work(broker: StubBroker, limit: int) -> list[dramatiq.Message[object]]:
     while len(done) < limit and not pending.empty():
         message = dramatiq.Message.decode(pending.get_nowait())
         pending.task_done()
-        getattr(actors, {"ingest": "ingest_page"}.get(message.actor_name, message.actor_name))(*message.args)
+        names = {"ingest": "ingest_page", "ingest_batch": "ingest_pages"}
+        getattr(actors, names.get(message.actor_name, message.actor_name))(*message.args)
         done.append(message)
     return done
 
@@ -129,7 +131,7 @@ def test_reparse_sends_a_batch_per_message_with_a_resumable_cursor(
             steps += 1
         else:
             assert done[0].args[1] is True  # a re-read, not a message a no-op would skip
-            read_again.append(done[0].args[0])
+            read_again += done[0].args[0]
         assert steps < 20
     assert sorted(read_again) == sorted(ids)  # each document's latest page, and the failed page
     pages = len(ids) - 1  # every good page is one document's latest

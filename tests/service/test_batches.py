@@ -1,0 +1,103 @@
+"""Ingest messages that carry a batch of pages: one transaction each, a repeat changes nothing, and a
+page that keeps failing is dead-lettered alone while its batch mates are archived."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import dramatiq
+import pytest
+from dramatiq.brokers.stub import StubBroker
+from sqlalchemy import exc as sql_errors
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from diplowatch.service import record_dead_letter
+from store import raw
+from store.models import DeadLetter
+from tests.service.support import counts, store_pages
+from workers import actors, broker, ingest
+from workers.broker import make_broker
+
+PAGES = 12
+BATCH = 5
+
+
+@pytest.fixture
+def stub(factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch) -> Iterator[StubBroker]:
+    """The in-process broker the service builds (dead letters to the database), retrying at once."""
+    monkeypatch.setattr(broker, "MAX_RETRIES", 2)
+    monkeypatch.setattr(broker, "MIN_BACKOFF_MS", 10)
+    monkeypatch.setattr(broker, "MAX_BACKOFF_MS", 20)
+    made = make_broker("memory://", on_dead=record_dead_letter(factory))
+    assert isinstance(made, StubBroker)
+    actors.declare(made, actors.Runtime(factory=factory, batch=BATCH))
+    yield made
+    made.close()
+
+
+def drain(stub: StubBroker) -> None:
+    """Work the queue (retries included) until nothing is left, as a worker process would."""
+    worker = dramatiq.Worker(stub, worker_threads=2, worker_timeout=50)
+    worker.start()
+    try:
+        stub.join(actors.QUEUE, fail_fast=False)
+        worker.join()
+    finally:
+        worker.stop()
+
+
+def sent(stub: StubBroker) -> Counter[str]:
+    """Messages waiting in the main queue, by actor."""
+    waiting = [dramatiq.Message.decode(data) for data in list(stub.queues[actors.QUEUE].queue)]
+    return Counter(message.actor_name for message in waiting)
+
+
+def test_pages_go_in_batches_each_one_transaction_and_a_repeat_is_a_no_op(
+    factory: sessionmaker[Session], stub: StubBroker, page_fetches: list[raw.Fetch]
+) -> None:
+    ids = store_pages(factory, page_fetches[:PAGES])
+    assert actors.enqueue_ingest(factory, ids, actors.QUEUED_FOR) == PAGES
+    assert sent(stub) == {"ingest_batch": -(-PAGES // BATCH)}
+    drain(stub)
+    found = counts(factory)
+    assert found.not_ingested == 0 and found.documents == found.versions == PAGES, found
+    assert actors.ingest_pages(ids) == []  # a redelivered batch: one query, nothing read or written
+    assert [o.status for page in actors.ingest_pages(ids[:2], True) for o in page] == ["unchanged"] * 2
+    assert counts(factory) == found
+
+
+def test_a_poisoned_page_is_dead_lettered_alone_and_its_batch_mates_are_archived(
+    factory: sessionmaker[Session],
+    stub: StubBroker,
+    page_fetches: list[raw.Fetch],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ids = store_pages(factory, page_fetches[:BATCH])
+    poisoned = ids[2]
+    archive = ingest.archive
+
+    def archive_or_break(session: Session, prepared: Any, raw_page_id: int, *args: Any) -> ingest.Outcome:
+        if raw_page_id == poisoned:  # a store error this page meets however often it is retried
+            raise sql_errors.DataError("INSERT ...", {}, Exception("value out of range"))
+        return archive(session, prepared, raw_page_id, *args)
+
+    monkeypatch.setattr(ingest, "archive", archive_or_break)
+    assert actors.enqueue_ingest(factory, ids, actors.QUEUED_FOR) == BATCH
+    assert sent(stub) == {"ingest_batch": 1}
+    drain(stub)
+
+    found = counts(factory)
+    assert found.not_ingested == 1 and found.documents == found.versions == BATCH - 1, found
+    assert not found.failures  # a store error is not the page's parse failure
+    with factory() as session:
+        (dead,) = session.scalars(select(DeadLetter)).all()
+    assert dead.actor == "ingest" and "value out of range" in dead.error  # the page's own message
+    # Reconcile brings it back later, alone (its cover from the last message runs out first).
+    with factory() as session:
+        assert actors.stranded_pages(session, older_than=actors.STRANDED_AFTER * 0) == []
+        assert actors.stranded_pages(
+            session, older_than=actors.STRANDED_AFTER * 0, covered_for=0 * actors.QUEUED_FOR
+        ) == [poisoned]
