@@ -1,7 +1,9 @@
 """The item pipeline: raw first (every fetched response is stored), then hand-off to ingest, then tally.
 
 Database work runs on one writer thread, so the reactor keeps downloading meanwhile; items that
-arrive while the writer is busy are written together, in one transaction per batch.
+arrive while the writer is busy are written together, in one transaction per batch. An item is
+done once it is stored: in-line ingest runs in a process of its own (`crawler.ingester`), whose
+outcomes are counted as they come back and, at the latest, when the crawl closes.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawler import counts
-from crawler.handoff import DEFAULT, HANDOFFS, Handoff
+from crawler.handoff import DEFAULT
+from crawler.ingester import Ingester
 from crawler.items import Checked, Fetched, FetchFailed, Revalidated
 from crawler.persist import persist
 from store import db, fetches
@@ -56,13 +59,14 @@ class ArchivePipeline:
         factory: sessionmaker[Session],
         source: str,
         thresholds: Thresholds,
-        handoff: Handoff = HANDOFFS[DEFAULT],
+        ingester: Ingester | None = None,
     ) -> None:
         self.stats = crawler.stats
-        self.factory, self.source, self.thresholds, self.handoff = factory, source, thresholds, handoff
+        self.factory, self.source, self.thresholds, self.ingester = factory, source, thresholds, ingester
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="diplowatch-archive")
-        self.waiting: list[tuple[Item, asyncio.Future[list[Outcome]]]] = []
+        self.waiting: list[tuple[Item, asyncio.Future[int | None]]] = []
         self.stored_ids: dict[int, None] = {}  # raw pages this crawl stored (or found stored), in order
+        self.handed: dict[int, tuple[str, str]] = {}  # raw pages in ingest: (role, URL), for the counts
         self.writer: asyncio.Task[None] | None = None
 
     @classmethod
@@ -71,26 +75,29 @@ class ArchivePipeline:
         settings = crawler.settings
         factory = db.session_factory(db.create(settings[DATABASE_URL]))
         duplicate, excerpt = (float(value) for value in settings.getlist(THRESHOLDS))
-        handoff = HANDOFFS[settings.get(HANDOFF) or DEFAULT]
-        return cls(crawler, factory, settings[SOURCE], Thresholds(duplicate, excerpt), handoff)
+        thresholds = Thresholds(duplicate, excerpt)
+        inline = (settings.get(HANDOFF) or DEFAULT) == "inline"
+        ingester = Ingester(settings[DATABASE_URL], thresholds) if inline else None
+        return cls(crawler, factory, settings[SOURCE], thresholds, ingester)
 
     async def process_item(self, item: Any) -> Any:
-        """Queue the item for the writer and wait for its outcomes."""
+        """Queue the item for the writer and wait until it is stored."""
         if not isinstance(item, Fetched | Checked | Revalidated | FetchFailed):
             return item
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[list[Outcome]] = loop.create_future()
+        future: asyncio.Future[int | None] = loop.create_future()
         self.waiting.append((item, future))
         if self.writer is None or self.writer.done():
             self.writer = loop.create_task(self.drain())
         try:
-            outcomes = await future
+            await future
         except Exception as error:
             # Lost for this crawl: the crawl log says "failed" and keeps the cursor where it was.
             self.stats.inc_value(counts.STORE_ERRORS)
             counts.note(self.stats, counts.STORE_ERROR_EXAMPLES, f"{item_url(item)}: {one_line(error)}")
             raise
-        self.tally(item, outcomes)
+        self.tally_stored(item)
+        self.tally_ingested()
         return item
 
     async def drain(self) -> None:
@@ -105,24 +112,28 @@ class ArchivePipeline:
                 # each item again in its own transaction, so only what really fails is lost.
                 for item, future in batch:
                     try:
-                        [outcomes] = await loop.run_in_executor(self.executor, self.write, [item])
+                        [raw_id] = await loop.run_in_executor(self.executor, self.write, [item])
                     except Exception as error:
                         await loop.run_in_executor(self.executor, self.remember_unstored, item, error)
                         future.set_exception(error)
                     else:
-                        future.set_result(outcomes)
+                        future.set_result(raw_id)
             else:
-                for (_, future), outcomes in zip(batch, results, strict=True):
-                    future.set_result(outcomes)
+                for (_, future), raw_id in zip(batch, results, strict=True):
+                    future.set_result(raw_id)
 
-    def write(self, items: list[Item]) -> list[list[Outcome]]:
+    def write(self, items: list[Item]) -> list[int | None]:
         """Raw pages and fetch records in one transaction, then the hand-off (runs on the writer thread)."""
         with transaction(self.factory) as session:
             raw_ids = [persist(session, self.source, item) for item in items]
         stored = [raw_id for raw_id in raw_ids if raw_id is not None]
         self.stored_ids.update(dict.fromkeys(stored))
-        handed = iter(self.handoff(self.factory, stored, self.thresholds))
-        return [next(handed, []) if raw_id is not None else [] for raw_id in raw_ids]
+        if self.ingester is not None:
+            for item, raw_id in zip(items, raw_ids, strict=True):
+                if raw_id is not None and isinstance(item, Fetched):
+                    self.handed[raw_id] = (item.role, item.url)
+            self.ingester.send(stored)
+        return raw_ids
 
     def remember_unstored(self, item: Item, error: Exception) -> None:
         """Record a fetched page that could not be stored as a failed fetch, so the next crawl asks
@@ -137,8 +148,8 @@ class ArchivePipeline:
         except Exception:
             log.exception("could not record that %s was not stored", item.key)
 
-    def tally(self, item: Item, outcomes: list[Outcome]) -> None:
-        """Count what happened to the item's documents; note degraded and unparsed pages."""
+    def tally_stored(self, item: Item) -> None:
+        """Count a stored item."""
         if isinstance(item, Revalidated):
             self.stats.inc_value(counts.REVALIDATED)
         if not isinstance(item, Fetched):
@@ -146,26 +157,39 @@ class ArchivePipeline:
         self.stats.inc_value(counts.STORED)
         if item.role == "discovery":
             self.stats.inc_value(counts.STORED_DISCOVERY)
-        prefix = counts.DOCUMENTS if item.role == "page" else counts.DISCOVERY
+
+    def tally_ingested(self, results: list[tuple[int, list[Outcome]]] | None = None) -> None:
+        """Count what the pages in-line ingest has archived became (by default: those back so far)."""
+        if self.ingester is None:
+            return
+        for raw_id, outcomes in self.ingester.ready() if results is None else results:
+            role, url = self.handed.pop(raw_id, ("page", f"raw page {raw_id}"))
+            self.tally(role, url, outcomes)
+
+    def tally(self, role: str, url: str, outcomes: list[Outcome]) -> None:
+        """Count what happened to a fetched page's documents; note degraded and unparsed pages."""
+        prefix = counts.DOCUMENTS if role == "page" else counts.DISCOVERY
         for outcome in outcomes:
             self.stats.inc_value(prefix + outcome.status)
             if outcome.new_comments:
                 self.stats.inc_value(counts.NEW_COMMENTS, outcome.new_comments)
-        if item.role != "page" or not outcomes:
+        if role != "page" or not outcomes:
             return
         degraded = next((reason for o in outcomes if (reason := getattr(o, "degraded", None))), None)
         failed = next((o.reason or "unknown" for o in outcomes if o.status == "failed"), None)
         if failed is not None:
             self.stats.inc_value(counts.UNPARSED)
-            counts.note(self.stats, counts.UNPARSED_EXAMPLES, f"{item.url}: {failed}")
+            counts.note(self.stats, counts.UNPARSED_EXAMPLES, f"{url}: {failed}")
             return
         self.stats.inc_value(counts.PARSED)
         if degraded is not None:
             self.stats.inc_value(counts.DEGRADED)
-            counts.note(self.stats, counts.DEGRADED_EXAMPLES, f"{item.url}: {degraded}")
+            counts.note(self.stats, counts.DEGRADED_EXAMPLES, f"{url}: {degraded}")
 
     async def close_spider(self) -> None:
-        """Finish writing before the crawl is logged."""
+        """Finish writing, and in-line ingest, before the crawl is logged."""
         while self.writer is not None and not self.writer.done():
             await self.writer
         self.executor.shutdown(wait=True)
+        if self.ingester is not None:
+            self.tally_ingested(await asyncio.get_running_loop().run_in_executor(None, self.ingester.finish))

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from crawler.handoff import ingest_inline
 from crawler.run import Options
 from store.models import RawPage
 from tests.crawler.conftest import Runner
 from tests.mirror import Mirror
+from workers.batch import ingest_chunk
 from workers.ingest import Thresholds
 
 
@@ -29,5 +29,6 @@ def test_stored_pages_wait_for_ingest(
     with factory() as session:
         pages = session.scalars(select(RawPage).where(RawPage.id.in_(crawled.raw_ids))).all()
     assert len(pages) == len(crawled.raw_ids) and all(page.ingested_at is None for page in pages)
-    outcomes = ingest_inline(factory, list(crawled.raw_ids), Thresholds())
+    ids = list(crawled.raw_ids)
+    outcomes = ingest_chunk(factory, ids, Thresholds(), [None] * len(ids))
     assert sum(1 for page in outcomes for outcome in page if outcome.status == "new") == articles
