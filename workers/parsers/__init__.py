@@ -196,6 +196,7 @@ def parse_bytes(
 ) -> Parsed:
     """The documents in `data` as the format's parser returns them (see `parse`)."""
     check_not_empty_or_binary(data, fmt or "detect")
+    sniffed: str | None = None
     if fmt in PAGE_FORMATS:
         return parse_page(fmt, decode_page(data, content_type), url, selectors)
     if fmt is None:
@@ -219,7 +220,10 @@ def parse_bytes(
         raise ParseError(f"unknown format {fmt!r}; known: {known}")
     chosen = FORMATS[fmt]
     try:
-        text = chosen.decode(data)
+        if sniffed is not None and chosen.decode is decode_utf8 and "\ufffd" not in sniffed:
+            text = sniffed  # lenient decoding that replaced nothing is the strict decoding
+        else:
+            text = chosen.decode(data)
     except ParseError as error:
         raise ParseError(error.reason, fmt) from error
     text, flattened = flatten(text)  # a mirrored post's HTML body can be as deep as a page

@@ -48,6 +48,8 @@ def deepest(html: str) -> int:
 
 def flatten(html: str, limit: int = MAX_DEPTH) -> tuple[str, str | None]:
     """`html` with every tag below nesting level `limit` removed, and why (None when none was)."""
+    if html.count("<") - html.count("</") <= limit:  # fewer tags that may open than levels allowed
+        return html, None
     most = deepest(html)
     if most <= limit:
         return html, None
