@@ -40,7 +40,7 @@ from workers.parsers.decode import check_not_empty_or_binary, decode_html, decod
 from workers.parsers.html_page import PageFormat, Selectors, decode_page, looks_like_markup
 from workers.parsers.nesting import flatten
 from workers.parsers.state_text import state_gov_key_from_url
-from workers.parsers.text import storable
+from workers.parsers.text import storable, storable_already
 
 __all__ = [
     "FORMATS",
@@ -159,8 +159,26 @@ def clean(value: Any) -> Any:
     return value
 
 
+def unstorable(value: Any) -> bool:
+    """Whether a document field holds text `clean` would change."""
+    if isinstance(value, str):
+        return not storable_already(value)
+    if isinstance(value, tuple):
+        return any(unstorable(item) for item in value)
+    if isinstance(value, Comment):
+        return not (storable_already(value.author) and storable_already(value.text))
+    return False
+
+
+DOCUMENT_FIELDS = tuple(field.name for field in fields(Document))
+
+
 def cleaned(parsed: Parsed) -> Parsed:
     """`parsed` with every document's text storable: the same text reaches SQLite and PostgreSQL."""
+    if not any(
+        unstorable(getattr(document, name)) for document in parsed.documents for name in DOCUMENT_FIELDS
+    ):
+        return parsed  # the rule: rebuilding every document would change nothing
     documents = tuple(
         replace(document, **{f.name: clean(getattr(document, f.name)) for f in fields(document)})
         for document in parsed.documents

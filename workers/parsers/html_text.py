@@ -123,6 +123,7 @@ MIRROR_WRAPPER = re.compile(r"\s*<div>")
 # Prettified HTML breaks lines anywhere; such breaks are spaces in English and nothing between Chinese.
 SOFT_BREAK = "\x01"
 NEWLINE_RUN = re.compile(r"[ \t\r\f\v\u00a0]*\n\s*")
+LAYOUT_SPACES = " \t\r\f\v\u00a0\n"  # what NEWLINE_RUN takes before and after a line break
 CJK = "\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef"
 CJK_OR_QUOTE = CJK + "\u2014\u2018-\u201d\u2026"
 CJK_CHAR = re.compile(f"[{CJK}]")
@@ -242,13 +243,35 @@ def find_elements(
     return found
 
 
-def take_captions(root: HtmlElement) -> list[str]:
-    """Image captions in elements of their own, removed from the tree."""
+def take_captions(root: HtmlElement, found: list[HtmlElement] | None = None) -> list[str]:
+    """Image captions in elements of their own (`found` when looked for already), removed from the tree."""
     captions = []
-    for element in find_elements(root, CAPTION_TAGS, CAPTION_CLASSES) + SMALL_CAPTIONS(root):
+    if found is None:
+        found = find_elements(root, CAPTION_TAGS, CAPTION_CLASSES)
+    for element in found + SMALL_CAPTIONS(root):
         captions.append(element_text(element))
         element.drop_tree()
     return captions
+
+
+def drop_chrome_take_captions(root: HtmlElement) -> list[str]:
+    """`drop_chrome`, then `take_captions`, with both kinds of element found in one pass."""
+    chrome, captions = [], []
+    for element in root.iter():
+        tag = element.tag
+        if not isinstance(tag, str):
+            continue
+        names = element.get("class")
+        split = names.split() if names else ()
+        if tag in DROP_TAGS or element.get("id") in DROP_IDS or not DROP_CLASSES.isdisjoint(split):
+            chrome.append(element)
+        if tag in CAPTION_TAGS or not CAPTION_CLASSES.isdisjoint(split):
+            captions.append(element)
+    for element in chrome:
+        element.drop_tree()
+    if chrome:  # captions inside chrome went with it
+        captions = [element for element in captions if element is root or root in element.iterancestors()]
+    return take_captions(root, captions)
 
 
 def is_link_only(item: HtmlElement) -> bool:
@@ -306,7 +329,11 @@ def drop_chrome(root: HtmlElement) -> None:
 
 def soft_breaks(text: str) -> str:
     """`text` with its source line breaks marked as soft breaks."""
-    return NEWLINE_RUN.sub(SOFT_BREAK, text) if "\n" in text else text
+    if "\n" not in text:
+        return text
+    if not text.strip(LAYOUT_SPACES):  # the indentation between tags: one run, as NEWLINE_RUN finds
+        return SOFT_BREAK
+    return NEWLINE_RUN.sub(SOFT_BREAK, text)
 
 
 def collect_text(element: HtmlElement, parts: list[str]) -> None:
@@ -319,12 +346,13 @@ def collect_text(element: HtmlElement, parts: list[str]) -> None:
         parts.append("\n")
     if tag == "br":
         parts.append("\n")
-    if element.text:
-        parts.append(soft_breaks(element.text))
+    # lxml decodes text anew at each access: read once.
+    if text := element.text:
+        parts.append(soft_breaks(text))
     for child in element:
         collect_text(child, parts)
-        if child.tail:
-            parts.append(soft_breaks(child.tail))
+        if tail := child.tail:
+            parts.append(soft_breaks(tail))
     if block:
         parts.append("\n")
 
@@ -391,8 +419,7 @@ def article_text(html: str, base_url: str | None = None, title: str | None = Non
         root = content_root(root)
     # data-caption attributes sit inside chrome (RFA's zoom link), so they are read before it goes.
     captions = [fold_spaces(str(value)) for value in DATA_CAPTIONS(root)]
-    drop_chrome(root)
-    captions += take_captions(root)
+    captions += drop_chrome_take_captions(root)
     related, dropped = take_related(root, base_url)
     credits = take_feed_bylines(root)
     body: list[str] = []

@@ -46,6 +46,11 @@ def storable(text: str) -> str:
     return UNSTORABLE.sub("", text)
 
 
+def storable_already(text: str) -> bool:
+    """True when `storable` would leave `text` as it is."""
+    return UNSTORABLE.search(text) is None
+
+
 def fold_spaces(text: str) -> str:
     """Collapse every run of whitespace (NBSP and U+3000 included) to one space and trim."""
     # str.split() cuts at exactly what \s matches, several times faster than substituting each run.
