@@ -166,12 +166,17 @@ class DocumentLink(Base):
 
 
 class SketchAnchor(Base):
-    """One value of a document's similarity sketch, indexed so near-copies can be found by lookup."""
+    """One value of a document's similarity sketch, indexed so near-copies can be found by lookup.
+
+    Keyed by value first: a lookup reads (value, document id) from the key alone (an index-only
+    scan on PostgreSQL, the table itself on SQLite, where it has no rowid); the document id index
+    serves replacing a document's anchors and reading a candidate's sketch.
+    """
 
     __tablename__ = "sketch_anchors"
-    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    __table_args__ = (Index("ix_sketch_anchors_value", "value"),)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), primary_key=True, index=True)
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
 
 class ParseFailure(Base):

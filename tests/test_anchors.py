@@ -88,3 +88,31 @@ def test_a_copy_is_still_found_among_originals_sharing_common_fragments(
             select(DocumentLink).where(DocumentLink.document_id == outcome.document_id)
         ).one()
     assert (link.target_id, link.kind) == (first.document_id, "duplicate_of")
+
+
+def test_migration_0012_keeps_every_anchor_both_ways(database_url: str) -> None:
+    from alembic import command
+    from click.testing import CliRunner
+
+    from diplowatch.cli import cli
+    from store import db
+    from tests.conftest import SEEDS
+
+    seeded = CliRunner().invoke(cli, ["seed", "--db", database_url, "--no-progress", str(SEEDS)])
+    assert seeded.exit_code == 0, seeded.output
+    engine = db.create(database_url)
+    everything = select(SketchAnchor.value, SketchAnchor.document_id).order_by(
+        SketchAnchor.value, SketchAnchor.document_id
+    )
+    try:
+        with engine.connect() as connection:
+            before = connection.execute(everything).all()
+        command.downgrade(db.alembic_config(engine), "0011")
+        with engine.connect() as connection:
+            assert connection.execute(everything).all() == before
+        command.upgrade(db.alembic_config(engine), "head")
+        with engine.connect() as connection:
+            assert connection.execute(everything).all() == before
+    finally:
+        engine.dispose()
+    assert len(before) > 1_000
