@@ -3,6 +3,9 @@ soft breaks, and the prefilters before the content-root and publication-date XPa
 
 from __future__ import annotations
 
+import random
+import re
+
 import pytest
 from lxml import etree
 
@@ -94,3 +97,22 @@ def test_parser_is_lxml_html_s_but_for_element_classes() -> None:
     ours = etree.fromstring(html, HTML_PARSER)
     theirs = etree.fromstring(html, etree.HTMLParser())
     assert etree.tostring(ours) == etree.tostring(theirs)
+
+
+def joined_run_by_run(line: str) -> str:
+    """join_soft_breaks as defined: each soft run decided by the characters on either side."""
+
+    def replace(run: re.Match[str]) -> str:
+        before = line[run.start() - 1] if run.start() else ""
+        after = line[run.end()] if run.end() < len(line) else ""
+        return "" if html_text.joins_without_space(before, after) else " "
+
+    return html_text.SOFT_RUN.sub(replace, line)
+
+
+def test_soft_breaks_join_as_each_run_s_neighbours_say() -> None:
+    rng = random.Random(9)
+    alphabet = ["\x01", "\x01", " ", "a", "中", "国", "\u3000", "\u2014", "\u201c", "\u2026", "\uff0c", "1"]
+    for _ in range(20_000):
+        line = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        assert html_text.join_soft_breaks(line) == joined_run_by_run(line), ascii(line)

@@ -369,13 +369,20 @@ def joins_without_space(before: str, after: str) -> bool:
 
 def join_soft_breaks(line: str) -> str:
     """`line` with each soft break turned into a space, or into nothing inside Chinese text."""
-
-    def replace(run: re.Match[str]) -> str:
-        before = line[run.start() - 1] if run.start() else ""
-        after = line[run.end()] if run.end() < len(line) else ""
-        return "" if joins_without_space(before, after) else " "
-
-    return SOFT_RUN.sub(replace, line)
+    # Cut at the soft breaks rather than scanning for runs (a pattern that may start at any space
+    # is slow on long lines): the spaces around each cut belong to its run, and cuts with nothing
+    # else between them are one run.
+    pieces = line.split(SOFT_BREAK)
+    last = len(pieces) - 1
+    if not last:
+        return line
+    parts = [before := pieces[0].rstrip(" ")]
+    for index in range(1, last + 1):
+        text = pieces[index].lstrip(" ") if index == last else pieces[index].strip(" ")
+        if text or index == last:
+            parts.append("" if joins_without_space(before[-1:], text[:1]) else " ")
+            parts.append(before := text)
+    return "".join(parts)
 
 
 def text_lines(root: HtmlElement) -> list[str]:
