@@ -23,7 +23,7 @@ from store.db import transaction
 from store.folding import fold_lines
 from store.models import Comment, Document, DocumentLink, ParseFailure, SketchAnchor, Source, Version
 from store.types import utcnow
-from workers import dedup, matching, parsers
+from workers import dedup, matching, parsers, pending
 from workers.alerts.change import Change, ChangeKind
 from workers.alerts.outbox import record_change
 from workers.document import Comment as ParsedComment
@@ -66,6 +66,7 @@ FOUND = (
     DOCUMENTS.c.title,
     DOCUMENTS.c.version,
     DOCUMENTS.c.seen_at,
+    DOCUMENTS.c.is_excerpt,
     VERSIONS.c.extras,
     *(DOCUMENTS.c[name] for name in METADATA),
 )
@@ -101,8 +102,6 @@ MARK_PAGE_SEEN = (
     .values(seen_at=bindparam("at"))
 )
 INSERT_VERSION = insert(VERSIONS)
-INSERT_ANCHORS_PG = f"INSERT INTO {ANCHORS.name} (document_id, value) SELECT %s, unnest(%s::bigint[])"
-INSERT_ANCHORS_SQLITE = f"INSERT INTO {ANCHORS.name} (document_id, value) VALUES (?, ?)"
 SAME_TEXT = (
     select(DOCUMENTS.c.id)
     .where(DOCUMENTS.c.content_sha256 == bindparam("hash"), DOCUMENTS.c.id != bindparam("id"))
@@ -248,10 +247,16 @@ def ingest_many(
     )
     if voided:
         session.execute(delete(ParseFailure).where(ParseFailure.raw_page_id.in_(voided)))
-    results = [
-        _ingest_page(session, page, reading, thresholds, alert_history, absent)
-        for page, reading in zip(pages, done, strict=True)
-    ]
+    pending.hold(session)  # versions and anchors are written at the end, in two statements
+    try:
+        results = [
+            _ingest_page(session, page, reading, thresholds, alert_history, absent)
+            for page, reading in zip(pages, done, strict=True)
+        ]
+    except BaseException:
+        pending.release(session, write=False)  # the transaction is rolled back
+        raise
+    pending.release(session)
     raw.mark_ingested_many(
         session, {page.id: reading.format for page, reading in zip(pages, done, strict=True)}
     )
@@ -295,6 +300,7 @@ def _ingest_page(
         connection.execute(MARK_PAGE_SEEN, {"keys": existing, "at": page.fetched_at})
     found: dict[str, Found] = {}
     if existing and not rekeys:  # looked up once the page's rows are locked: they are current
+        pending.flush(session)
         found = {row["key"]: row for row in connection.execute(FIND_DOCUMENTS, {"keys": existing}).mappings()}
     outcomes = []
     for prepared in reading.documents:
@@ -377,13 +383,12 @@ def archive(
         fetched_at = raw.load(session, raw_page_id, with_data=False).fetched_at
     fetch = Sighting(raw_page_id, fetched_at, alert_history)
     parsed = prepared.document
-    connection = session.connection()
     if row is LOOK_UP:
-        row = connection.execute(FIND_DOCUMENT, {"key": parsed.key}).mappings().first()
+        row = _find(session, parsed.key)
     if row is None and prepared.matchable and matching.take_turn(session):
-        row = connection.execute(FIND_DOCUMENT, {"key": parsed.key}).mappings().first()  # after the wait
+        row = _find(session, parsed.key)  # after the wait
     if row is None and parsed.source in KEYED_BY_URL_BEFORE and parsed.url and _rekey(session, parsed):
-        row = connection.execute(FIND_DOCUMENT, {"key": parsed.key}).mappings().first()
+        row = _find(session, parsed.key)
     if row is None:
         return _create(session, prepared, fetch, thresholds)
     document_id, body_hash, title, version = row["id"], row["content_sha256"], row["title"], row["version"]
@@ -403,6 +408,7 @@ def archive(
         return Outcome("unchanged", document_id, new_comments=len(added), deliveries=told)
     if same_text:
         # The same text read again by a fixed parser (`reparse`): its facts are corrected in place.
+        pending.flush(session)
         session.execute(update(DOCUMENTS).where(DOCUMENTS.c.id == document_id).values(**metadata))
         session.execute(
             update(VERSIONS)
@@ -414,6 +420,7 @@ def archive(
             session.connection(), document_id, parsed.title, parsed.body, text=prepared.searchable
         )
         return Outcome("unchanged", document_id, new_comments=len(added), deliveries=told)
+    pending.flush(session)
     previous = session.connection().execute(VERSION_TEXT, {"id": document_id, "number": version}).one()
     _add_version(session, document_id, version + 1, prepared, fetch.raw_page_id)
     session.execute(
@@ -428,7 +435,7 @@ def archive(
         )
     )
     if not _is_duplicate(session, document_id):
-        _index(session, document_id, prepared.sketch, replace=True)
+        _index(session, document_id, prepared.sketch, replace=True, is_excerpt=row["is_excerpt"])
     search_index.index_document(
         session.connection(), document_id, parsed.title, parsed.body, text=prepared.searchable
     )
@@ -440,6 +447,7 @@ def archive(
 
 def _is_current_page(session: Session, document_id: int, version: int, raw_page_id: int) -> bool:
     """Whether the raw page is the one the document's current text came from."""
+    pending.flush(session)
     found = session.connection().execute(CURRENT_PAGE, {"id": document_id, "number": version}).scalar()
     return bool(found == raw_page_id)
 
@@ -542,7 +550,7 @@ def _create(session: Session, prepared: Prepared, fetch: Sighting, thresholds: T
     if _link_counterpart(session, document_id, parsed) and status == "new":
         status = "excerpt"
     if status != "duplicate":
-        _index(session, document_id, values, replace=False)
+        _index(session, document_id, values, replace=False, is_excerpt=parsed.is_excerpt)
     told = _alert(session, "new", document_id, 1, parsed, fetch) if status != "duplicate" else ()
     return Outcome(status, document_id, deliveries=told)
 
@@ -617,26 +625,34 @@ def _match(session: Session, document_id: int, prepared: Prepared, thresholds: T
     return status
 
 
+def _find(session: Session, key: str) -> Found | None:
+    """The FIND_DOCUMENT row of the document with this key, or None."""
+    pending.flush(session)  # it reads the current version
+    return session.connection().execute(FIND_DOCUMENT, {"key": key}).mappings().first()
+
+
 def _add_version(
     session: Session, document_id: int, number: int, prepared: Prepared, raw_page_id: int
 ) -> None:
-    """Store the prepared text as version `number` of the document."""
+    """Store the prepared text as version `number` of the document (or hold it for the chunk's end)."""
     parsed = prepared.document
     extras = _extras(parsed)
-    session.connection().execute(
-        INSERT_VERSION,
-        {
-            "document_id": document_id,
-            "number": number,
-            "title": parsed.title,
-            "body": parsed.body,
-            "content_sha256": prepared.body_hash,
-            "sketch": dedup.pack(prepared.sketch),
-            "extras": extras,
-            "raw_page_id": raw_page_id,
-            "created_at": utcnow(),
-        },
-    )
+    row = {
+        "document_id": document_id,
+        "number": number,
+        "title": parsed.title,
+        "body": parsed.body,
+        "content_sha256": prepared.body_hash,
+        "sketch": dedup.pack(prepared.sketch),
+        "extras": extras,
+        "raw_page_id": raw_page_id,
+        "created_at": utcnow(),
+    }
+    held = pending.holding(session)
+    if held is None:
+        session.connection().execute(INSERT_VERSION, row)
+    else:
+        held.versions.append(row)
 
 
 def _add_comments(
@@ -733,18 +749,34 @@ def _similar(session: Session, values: tuple[int, ...]) -> list[tuple[Candidate,
     if not values:
         return []
     connection = session.connection()
+    held = pending.holding(session)
     # Containment of 0.8 over at least MIN_SHARED comparable values needs that many shared ones:
     # fewer can decide nothing, so such candidates are not even fetched.
-    rows = anchors.similar_candidates(connection, values, dedup.MIN_SHARED, CANDIDATES)
+    if held is None:
+        rows = anchors.similar_candidates(connection, values, dedup.MIN_SHARED, CANDIDATES)
+    else:  # the stored anchors and those the chunk holds, counted together
+        distinct = sorted(set(values))
+        postings = anchors.postings(connection, distinct) + held.postings(distinct)
+        rows = anchors.sharing(postings, dedup.MIN_SHARED, CANDIDATES)
     if not rows:
         return []
     # A document's anchors are exactly its current sketch, so one query brings every candidate's.
     sketches: dict[int, list[int]] = {candidate_id: [] for candidate_id, _ in rows}
     excerpts: set[int] = set()
-    for candidate_id, value, is_excerpt in connection.execute(ANCHORS_OF, {"ids": list(sketches)}):
-        sketches[candidate_id].append(value)
-        if is_excerpt:
-            excerpts.add(candidate_id)
+    stored_ids = []
+    for candidate_id in sketches:
+        found_held = held.sketch(candidate_id) if held else None
+        if found_held is None:
+            stored_ids.append(candidate_id)
+        else:
+            sketches[candidate_id].extend(found_held[0])
+            if found_held[1]:
+                excerpts.add(candidate_id)
+    if stored_ids:
+        for candidate_id, value, is_excerpt in connection.execute(ANCHORS_OF, {"ids": stored_ids}):
+            sketches[candidate_id].append(value)
+            if is_excerpt:
+                excerpts.add(candidate_id)
     found = [
         (Candidate(candidate_id, candidate_id in excerpts), dedup.compare(values, tuple(sorted(v))))
         for candidate_id, v in sketches.items()
@@ -762,15 +794,17 @@ def _link(session: Session, document_id: int, target_id: int, kind: str, score: 
         session.connection().execute(insert(LINKS), {**row, "created_at": utcnow()})
 
 
-def _index(session: Session, document_id: int, values: tuple[int, ...], replace: bool) -> None:
-    """Make the document findable by its current sketch."""
+def _index(
+    session: Session, document_id: int, values: tuple[int, ...], replace: bool, is_excerpt: bool
+) -> None:
+    """Make the document findable by its current sketch (`is_excerpt`: the document's flag)."""
+    held = pending.holding(session)
     if replace:
         session.execute(delete(ANCHORS).where(ANCHORS.c.document_id == document_id))
-    if not values:
-        return
-    connection = session.connection()
-    rows = list(set(values))
-    if connection.dialect.name == "postgresql":  # 64 rows in one statement: one round trip
-        connection.exec_driver_sql(INSERT_ANCHORS_PG, (document_id, rows))
-    else:  # in-process: the driver's executemany, past per-row parameter handling
-        connection.exec_driver_sql(INSERT_ANCHORS_SQLITE, [(document_id, v) for v in rows])
+        if held is not None:
+            held.drop_anchors(document_id)
+    if values:
+        rows = held or pending.Pending()
+        rows.add_anchors(document_id, values, is_excerpt)
+        if held is None:  # written now, in one statement
+            rows.flush(session.connection())

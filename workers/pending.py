@@ -1,0 +1,106 @@
+"""Rows a chunk of pages holds back and writes at its end: versions and sketch anchors.
+
+A seed chunk creates hundreds of documents, each with a version row and 64 anchor rows: written
+one document at a time they cost two statements (two round trips on PostgreSQL) per document;
+held here they cost two statements per chunk. Nothing is lost by holding them: they are written in
+the same transaction, before it commits, and before any statement that reads them
+(`flush`): ingest flushes before it reads versions, and the near-duplicate lookup reads the
+anchors held here beside the stored ones (`postings`, `sketch`), so each document still sees the
+ones before it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Table, insert
+from sqlalchemy.orm import Session
+
+from store.models import SketchAnchor, Version
+
+VERSIONS: Table = Version.__table__  # type: ignore[assignment]
+ANCHORS: Table = SketchAnchor.__table__  # type: ignore[assignment]
+INSERT_VERSIONS = insert(VERSIONS)
+# All of a chunk's anchors in one statement: two arrays zipped by unnest (PostgreSQL), or the
+# driver's executemany, past per-row parameter handling (SQLite, in-process).
+INSERT_ANCHORS_PG = (
+    f"INSERT INTO {ANCHORS.name} (document_id, value) SELECT * FROM unnest(%s::bigint[], %s::bigint[])"
+)
+INSERT_ANCHORS_SQLITE = f"INSERT INTO {ANCHORS.name} (document_id, value) VALUES (?, ?)"
+_KEY = "pending_rows"  # session.info: the Pending of the chunk being ingested
+
+
+@dataclass
+class Pending:
+    """Version rows and anchors not written yet, in the order they were made."""
+
+    versions: list[dict[str, Any]] = field(default_factory=list)
+    anchors: dict[int, tuple[tuple[int, ...], bool]] = field(default_factory=dict)  # id → (values, excerpt)
+    by_value: defaultdict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+
+    def add_anchors(self, document_id: int, values: Sequence[int], is_excerpt: bool) -> None:
+        """Hold a document's anchors (its distinct sketch values)."""
+        distinct = tuple(sorted(set(values)))
+        self.anchors[document_id] = (distinct, is_excerpt)
+        for value in distinct:
+            self.by_value[value].append(document_id)
+
+    def drop_anchors(self, document_id: int) -> None:
+        """Forget the anchors held for a document (its sketch is being replaced)."""
+        values, _ = self.anchors.pop(document_id, ((), False))
+        for value in values:
+            self.by_value[value].remove(document_id)
+
+    def postings(self, values: Sequence[int]) -> list[tuple[int, int]]:
+        """(value, document id) of the held anchors with these values, as `anchors.postings` reads
+        stored ones."""
+        return [(value, document_id) for value in values for document_id in self.by_value.get(value, ())]
+
+    def sketch(self, document_id: int) -> tuple[tuple[int, ...], bool] | None:
+        """A held document's anchors (sorted) and whether it is an excerpt, or None."""
+        return self.anchors.get(document_id)
+
+    def flush(self, connection: Connection) -> None:
+        """Write what is held: versions in the order they were made, then anchors."""
+        if self.versions:
+            connection.execute(INSERT_VERSIONS, self.versions)
+            self.versions = []
+        if self.anchors:
+            ids = [document_id for document_id, (values, _) in self.anchors.items() for _ in values]
+            values = [value for held, _ in self.anchors.values() for value in held]
+            if connection.dialect.name == "postgresql":
+                connection.exec_driver_sql(INSERT_ANCHORS_PG, (ids, values))
+            else:
+                connection.exec_driver_sql(INSERT_ANCHORS_SQLITE, list(zip(ids, values, strict=True)))
+            self.anchors.clear()
+            self.by_value.clear()
+
+
+def holding(session: Session) -> Pending | None:
+    """The rows this session's chunk holds back, or None when it writes as it goes."""
+    found: Pending | None = session.info.get(_KEY)
+    return found
+
+
+def hold(session: Session) -> Pending:
+    """Start holding rows back until `release`."""
+    pending = Pending()
+    session.info[_KEY] = pending
+    return pending
+
+
+def flush(session: Session) -> None:
+    """Write the rows held so far (before a statement that reads them)."""
+    pending = holding(session)
+    if pending is not None:
+        pending.flush(session.connection())
+
+
+def release(session: Session, write: bool = True) -> None:
+    """Stop holding rows back, writing what is held (unless the transaction is being abandoned)."""
+    pending = session.info.pop(_KEY, None)
+    if pending is not None and write:
+        pending.flush(session.connection())
