@@ -8,10 +8,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 
 from workers.document import Document
 from workers.errors import ParseError
-from workers.parsers import Parsed, parse
+from workers.parsers import Parsed, jekyll_post, parse
 
 WASHINGTON = ZoneInfo("America/New_York")
 RFA_003 = "https://www.rfa.org/mandarin/Xinwen/6-10282023125450.html"
@@ -284,3 +285,33 @@ def test_which_time_a_post_carries(
     (doc,) = parse(POST.format(comment=comment, date=date, url=url).encode()).documents
     assert (doc.published_at.isoformat() if doc.published_at else None) == published
     assert doc.published_precision == precision
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "title: 标题\ndate: 2019-04-20T14:47:48Z\nfrom: https://a.example/p\ntags: [ 诐诐 ]\ncategories: []",
+        "title: x\ntitle: y",  # the last one wins, in the first one's place
+        "a: &x [1, 2]\nb: *x",
+        "<<: {a: 1}\nb: 2",
+        "a: {b: 1}",
+        "a: !!str 12\nb: !!int '3'",
+        "date: 2019-02-30",  # a timestamp that is no date: the loader's error
+        "a: 0x1F\nb: 1_000\nc: .inf\nd: ~\ne: yes\nf: 1e3\ng: '1'\nh: \"x\\ty\"",
+        "=: 1",
+        "a: [1, [2]]",
+        "a: [1, 2",
+        "- a\n- b",
+        "a: !custom x",
+    ],
+)
+def test_front_matter_loads_as_yaml_load_does(text: str) -> None:
+    def outcome(load: Callable[[], object]) -> str:
+        try:
+            return repr(load())
+        except Exception as error:  # the same error, with the same message
+            return f"{type(error).__name__}: {error}"
+
+    expected = outcome(lambda: yaml.load(text, Loader=jekyll_post.SafeLoader))
+    assert outcome(lambda: jekyll_post.load_yaml(text)) == expected

@@ -30,6 +30,7 @@ DIV_OPEN = re.compile(r"<div\b", re.IGNORECASE)
 DIV_CLOSE = re.compile(r"</div\s*>", re.IGNORECASE)
 # libyaml's loader when present: the same safe subset, about ten times faster.
 SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+YAML_STR, YAML_SEQ, YAML_MAP = (f"tag:yaml.org,2002:{name}" for name in ("str", "seq", "map"))
 # Sites named otherwise than by their host.
 SOURCE_NAMES = {"rfa.org": "rfa-mandarin"}
 HOST_PREFIXES = ("www.", "m.")
@@ -68,7 +69,7 @@ def front_matter(text: str) -> tuple[dict[str, Any], str]:
     if not match:
         raise ParseError("truncated: the front matter never closes", NAME)
     try:
-        meta = yaml.load(match["yaml"], Loader=SafeLoader)
+        meta = load_yaml(match["yaml"])
     except yaml.YAMLError as error:
         raise ParseError(f"front matter is not valid YAML: {error}", NAME) from error
     if not isinstance(meta, dict):
@@ -76,6 +77,47 @@ def front_matter(text: str) -> tuple[dict[str, Any], str]:
     written = DATE_KEY.search(match["yaml"])
     meta["date"] = written["value"] if written else None
     return meta, text[match.end() :]
+
+
+def load_yaml(text: str) -> Any:
+    """`yaml.load(text, SafeLoader)`, front matter's usual shape built without the generic constructor.
+
+    A mapping of plain keys to scalars and lists of scalars (every post's front matter) is built
+    here: text values as they are, the other scalars by the loader's constructor (dates, numbers,
+    and their errors). Anything else (nested maps, merge keys, explicit tags) goes to the loader.
+    """
+    loader = SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if not is_flat_mapping(node):
+            return loader.construct_document(node)
+
+        def scalar(item: yaml.Node) -> Any:
+            return item.value if item.tag == YAML_STR else loader.construct_object(item)
+
+        return {
+            key.value: [scalar(item) for item in value.value] if value.tag == YAML_SEQ else scalar(value)
+            for key, value in node.value
+        }
+    finally:
+        loader.dispose()
+
+
+def is_flat_mapping(node: yaml.Node) -> bool:
+    """A mapping of text keys to scalars or sequences of scalars, with no explicit or special tag."""
+    if not isinstance(node, yaml.MappingNode) or node.tag != YAML_MAP:
+        return False
+    for key, value in node.value:
+        if not isinstance(key, yaml.ScalarNode) or key.tag != YAML_STR:
+            return False
+        if isinstance(value, yaml.SequenceNode):
+            if value.tag != YAML_SEQ or not all(isinstance(item, yaml.ScalarNode) for item in value.value):
+                return False
+        elif not isinstance(value, yaml.ScalarNode):
+            return False
+    return True
 
 
 def comment_and_html(rest: str) -> tuple[str | None, str]:
