@@ -23,7 +23,7 @@ from store.db import transaction
 from store.folding import fold_lines
 from store.models import Comment, Document, DocumentLink, ParseFailure, SketchAnchor, Source, Version
 from store.types import utcnow
-from workers import dedup, matching, parsers, pending
+from workers import dedup, heap, matching, parsers, pending
 from workers.alerts.change import Change, ChangeKind
 from workers.alerts.outbox import record_change
 from workers.document import Comment as ParsedComment
@@ -149,6 +149,7 @@ class Prepared:
     sketch: tuple[int, ...]
     matchable: bool
     searchable: search_index.Searchable  # title and body as the search index keeps them
+    extras: dict[str, Any]  # what the version keeps beside its text (`_extras`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,16 +163,21 @@ class Reading:
 
 
 def prepare(document: ParsedDocument) -> Prepared:
-    """Hash and sketch one parsed document."""
+    """Hash and sketch one parsed document.
+
+    A transcript's turns go into `extras` as places in the body and leave the document: their
+    texts are the body's, and need not stay in memory while it is written.
+    """
+    extras = _extras(document)
+    document = replace(document, turns=())
+    # One copy of the text at a time: each one is made after the last is dropped.
+    body_hash = dedup.content_hash(document.body)
     lines = tuple(fold_lines(document.body))
     folded = "".join(lines)  # = dedup.fold(body): line breaks fold away
-    return Prepared(
-        document,
-        dedup.content_hash(document.body),
-        dedup.sketch_folded(folded),
-        len(folded) >= MIN_MATCH_CHARS,
-        search_index.searchable(document.title, document.body, lines),
-    )
+    sketch, matchable = dedup.sketch_folded(folded), len(folded) >= MIN_MATCH_CHARS
+    del folded
+    searchable = search_index.searchable(document.title, document.body, lines)
+    return Prepared(document, body_hash, sketch, matchable, searchable, extras)
 
 
 def read(data: bytes, url: str | None, headers: Mapping[str, Any] | None = None) -> Reading:
@@ -192,7 +198,10 @@ def read(data: bytes, url: str | None, headers: Mapping[str, Any] | None = None)
     except Exception as error:  # a parser bug: the page waits for `reparse` after the fix
         log.exception("parser failed on %s", url or "a stored page")
         return Reading(None, failure=ParseError(f"internal error: {type(error).__name__}: {error}", "ingest"))
-    return Reading(parsed.format, tuple(prepare(document) for document in documents), None, parsed.degraded)
+    heap.give_back(len(data))  # what the parse freed, before preparing makes more
+    prepared = tuple(prepare(document) for document in documents)
+    heap.give_back(len(data))
+    return Reading(parsed.format, prepared, None, parsed.degraded)
 
 
 def read_stored(session: Session, raw_page_id: int) -> Reading:
@@ -400,7 +409,7 @@ def archive(
     if added:
         search_index.add_comments(session.connection(), document_id, [comment.text for comment in added])
     same_text = body_hash == prepared.body_hash and title == parsed.title
-    metadata, extras = _metadata(parsed), _extras(parsed)
+    metadata, extras = _metadata(parsed), prepared.extras
     stale = any(row[name] != value for name, value in metadata.items()) or row["extras"] != extras
     if same_text and not stale:
         return Outcome("unchanged", document_id, new_comments=len(added), deliveries=told)
@@ -636,7 +645,6 @@ def _add_version(
 ) -> None:
     """Store the prepared text as version `number` of the document (or hold it for the chunk's end)."""
     parsed = prepared.document
-    extras = _extras(parsed)
     row = {
         "document_id": document_id,
         "number": number,
@@ -644,7 +652,7 @@ def _add_version(
         "body": parsed.body,
         "content_sha256": prepared.body_hash,
         "sketch": dedup.pack(prepared.sketch),
-        "extras": extras,
+        "extras": prepared.extras,
         "raw_page_id": raw_page_id,
         "created_at": utcnow(),
     }

@@ -222,6 +222,7 @@ def parse_bytes(
         # recognised and then refused with the real reason by its format's strict decoder.
         sniffed = sniff_utf8(data)
         if looks_like_markup(sniffed):
+            del sniffed  # a page is decoded by its charset: one copy of its text at a time
             text = decode_page(data, content_type)
             name = detect_page(text, url, content_type)
             if name is None:
@@ -244,6 +245,7 @@ def parse_bytes(
             text = chosen.decode(data)
     except ParseError as error:
         raise ParseError(error.reason, fmt) from error
+    del sniffed
     text, flattened = flatten(text)  # a mirrored post's HTML body can be as deep as a page
     documents = chosen.parse(text, url)
     if not documents:
