@@ -70,6 +70,9 @@ def walk(paths: Iterable[Path]) -> Iterator[Path]:
 
 
 CHUNK = 200  # files per transaction: commits are the cost that batching saves
+# Bytes of files per transaction: a chunk is read whole before it is written, so a larger file is a
+# chunk of its own, and memory follows the largest file rather than the sum of a chunk's.
+CHUNK_BYTES = 8_000_000
 MAX_FILE_BYTES = 20_000_000  # the default of Settings.max_page_bytes
 
 
@@ -79,6 +82,20 @@ def too_large(path: Path, limit: int) -> str | None:
     if size <= limit:
         return None
     return f"too large: {size:,} bytes, over the {limit:,}-byte limit (max_page_bytes)"
+
+
+def chunked(files: Iterable[Path], count: int = CHUNK, size: int = CHUNK_BYTES) -> list[list[Path]]:
+    """The files in order, in chunks of at most `count` files and `size` bytes (a larger file alone)."""
+    chunks: list[list[Path]] = []
+    held = 0
+    for path in files:
+        length = path.stat().st_size
+        if not chunks or len(chunks[-1]) >= count or held + length > size:
+            chunks.append([])
+            held = 0
+        chunks[-1].append(path)
+        held += length
+    return chunks
 
 
 CAPTURE_HEADER = "x-diplowatch-captured"  # raw page header: what the page's fetch time rests on
@@ -169,7 +186,7 @@ def seed(
             files.append(path)
         else:
             tally.refuse(path, reason)
-    chunks = [files[start : start + CHUNK] for start in range(0, len(files), CHUNK)]
+    chunks = chunked(files)
     pool = _readers(factory, len(files), readers)
     try:
         _seed_chunks(factory, chunks, thresholds, pool, tally, progress, captured_at, alert_history)

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from diplowatch.cli import cli
-from diplowatch.seed import CHUNK, seed, store_raw
+from diplowatch.seed import CHUNK, chunked, seed, store_raw
 from store import archive, db
 from store.models import Base, ParseFailure
 from tests.conftest import SEEDS, corpus_dir
@@ -196,3 +196,15 @@ def test_a_chunk_archives_its_pages_as_one_by_one(database_url: str, tmp_path: P
     alone_again = [ingest_alone(alone, raw_id, Thresholds()) for raw_id in store_raw(alone, files)]
     assert again.documents == Counter(o.status for page in alone_again for o in page)
     assert again.documents["new"] == 0 and exported(database_url) == exported(alone_url)
+
+
+def test_a_large_file_is_a_chunk_of_its_own(tmp_path: Path) -> None:
+    # A chunk is read whole before it is written: its bytes, not only its files, are bounded.
+    sizes = [10, 10, 50, 10, 30, 30, 10]
+    files = []
+    for number, size in enumerate(sizes):
+        files.append(tmp_path / f"{number}.txt")
+        files[-1].write_bytes(b"x" * size)
+    chunks = chunked(files, count=3, size=40)
+    assert [[int(path.stem) for path in chunk] for chunk in chunks] == [[0, 1], [2], [3, 4], [5, 6]]
+    assert [path for chunk in chunks for path in chunk] == files
