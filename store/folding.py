@@ -101,7 +101,7 @@ class _Table(dict[int, str]):
 
 def _after_nfkc(char: str) -> str:
     """What every step of `fold` after NFKC makes of one character."""
-    return _NOT_WORD.sub("", to_simplified(char.casefold()))
+    return _NOT_WORD.sub("", char.casefold().translate(_traditional_to_simplified()))  # = to_simplified
 
 
 # Vowel and trailing Hangul jamo: NFKC joins them to the leading jamo or syllable before them.
@@ -134,9 +134,9 @@ def _alone(char: str) -> str:
 LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"  # where str.splitlines cuts
 UNSURE = "\x00"  # never a folded character (folding keeps letters and digits only)
 _AFTER_NFKC = _Table(_after_nfkc)
-_AFTER_NFKC_LINES = _Table(_after_nfkc, LINE_BREAKS)
+_AFTER_NFKC_LINES = _Table(lambda char: _AFTER_NFKC[ord(char)], LINE_BREAKS)
 _ALONE = _Table(_alone)
-_ALONE_LINES = _Table(_alone, LINE_BREAKS)
+_ALONE_LINES = _Table(lambda char: _ALONE[ord(char)], LINE_BREAKS)  # the same but for line breaks
 _FOLDS = _Table(fold, LINE_BREAKS)  # each character's fold, line breaks kept (for fold_map)
 
 

@@ -195,7 +195,7 @@ def parse_html(html: str) -> HtmlElement | None:
         return None
     if document is None:
         return None  # lxml.html: "Document is empty"
-    body: HtmlElement = document.body
+    body: HtmlElement | None = document.body
     return body
 
 
