@@ -189,10 +189,7 @@ def insert_new(connection: Connection, entries: Sequence[Entry]) -> None:
         return
     connection.exec_driver_sql(
         _INSERT_TEXT[connection.dialect.name],
-        [
-            (e.document_id, e.sort_key, e.source_id, e.kind, e.speakers, e.folded, e.comments)
-            for e in entries
-        ],
+        [(e.document_id, e.sort_key, e.source_id, e.kind, e.speakers, e.folded, e.comments) for e in entries],
     )
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql(
@@ -201,16 +198,12 @@ def insert_new(connection: Connection, entries: Sequence[Entry]) -> None:
         )
 
 
-def index_new(
-    connection: Connection,
-    document_id: int,
-    row: Mapping[str, Any],
-    text: Searchable,
-    comments: Sequence[str] = (),
-) -> None:
-    """Index a document archived in this transaction, from its documents `row` as inserted
+def new_entry(
+    document_id: int, row: Mapping[str, Any], text: Searchable, comments: Sequence[str] = ()
+) -> Entry:
+    """The entry of a document archived in this transaction, from its documents `row` as inserted
     (published_at, source_id, kind, speakers): no lookup of what the index held, since it held nothing."""
-    entry = Entry(
+    return Entry(
         document_id,
         sort_key(row["published_at"]),
         row["source_id"],
@@ -220,7 +213,17 @@ def index_new(
         fold_comments(comments),
         text.grams,
     )
-    insert_new(connection, [entry])
+
+
+def index_new(
+    connection: Connection,
+    document_id: int,
+    row: Mapping[str, Any],
+    text: Searchable,
+    comments: Sequence[str] = (),
+) -> None:
+    """Index a document archived in this transaction (see `new_entry`)."""
+    insert_new(connection, [new_entry(document_id, row, text, comments)])
 
 
 DOCUMENT_FIELDS = select(

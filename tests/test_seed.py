@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -16,6 +17,7 @@ from diplowatch.cli import cli
 from diplowatch.seed import CHUNK, chunked, seed, store_raw
 from store import archive, db
 from store.models import Base, ParseFailure
+from store.search import search
 from tests.conftest import SEEDS, corpus_dir
 from tests.corpus_copies import make_copies
 from workers.ingest import Thresholds, ingest_alone, read
@@ -192,6 +194,13 @@ def test_a_chunk_archives_its_pages_as_one_by_one(database_url: str, tmp_path: P
     ]  # fmt: skip
     assert chunked.documents == Counter(o.status for page in outcomes for o in page)
     assert exported(database_url) == exported(alone_url)
+    runs = re.findall(r"[\u4e00-\u9fff]{4}", body)
+    for words in (runs[0], runs[len(runs) // 2], runs[-1]):  # the search index is current
+        found = []
+        for factory in (together, alone):
+            with factory() as session:
+                found.append([hit.document_id for hit in search(session, words).hits])
+        assert found[0] and found[0] == found[1], words
     again = seed(together, [folder], Thresholds(), progress=False, readers=0)
     alone_again = [ingest_alone(alone, raw_id, Thresholds()) for raw_id in store_raw(alone, files)]
     assert again.documents == Counter(o.status for page in alone_again for o in page)

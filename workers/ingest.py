@@ -407,6 +407,7 @@ def archive(
     if latest and row["seen_at"] != fetch.at:  # (ingest marked a whole page's documents already)
         session.connection().execute(MARK_SEEN, {"document_id": document_id, "at": fetch.at})
     if added:
+        pending.flush(session)  # the index entry is read
         search_index.add_comments(session.connection(), document_id, [comment.text for comment in added])
     same_text = body_hash == prepared.body_hash and title == parsed.title
     metadata, extras = _metadata(parsed), prepared.extras
@@ -554,7 +555,12 @@ def _create(session: Session, prepared: Prepared, fetch: Sighting, thresholds: T
     _add_version(session, document_id, 1, prepared, fetch.raw_page_id)
     _add_comments(session, document_id, parsed.comments, fetch.raw_page_id, new=True)
     comments = [comment.text for comment in parsed.comments]
-    search_index.index_new(session.connection(), document_id, row, prepared.searchable, comments)
+    entry = search_index.new_entry(document_id, row, prepared.searchable, comments)
+    held = pending.holding(session)
+    if held is None:
+        search_index.insert_new(session.connection(), [entry])
+    else:
+        held.search.append(entry)
     status = _match(session, document_id, prepared, thresholds) if prepared.matchable else "new"
     if _link_counterpart(session, document_id, parsed) and status == "new":
         status = "excerpt"

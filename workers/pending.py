@@ -1,12 +1,12 @@
-"""Rows a chunk of pages holds back and writes at its end: versions and sketch anchors.
+"""Rows a chunk of pages holds back and writes at its end: versions, search entries, sketch anchors.
 
-A seed chunk creates hundreds of documents, each with a version row and 64 anchor rows: written
-one document at a time they cost two statements (two round trips on PostgreSQL) per document;
-held here they cost two statements per chunk. Nothing is lost by holding them: they are written in
-the same transaction, before it commits, and before any statement that reads them
-(`flush`): ingest flushes before it reads versions, and the near-duplicate lookup reads the
-anchors held here beside the stored ones (`postings`, `sketch`), so each document still sees the
-ones before it.
+A seed chunk creates hundreds of documents, each with a version row, a search entry and 64 anchor
+rows: written one document at a time they cost three statements (three round trips on PostgreSQL)
+per document; held here they cost three per chunk. Nothing is lost by holding them: they are
+written in the same transaction, before it commits, and before any statement that reads them
+(`flush`): ingest flushes before it reads versions or the search index, and the near-duplicate
+lookup reads the anchors held here beside the stored ones (`postings`, `sketch`), so each document
+still sees the ones before it.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, insert
 from sqlalchemy.orm import Session
 
+from store import search_index
 from store.models import SketchAnchor, Version
 
 VERSIONS: Table = Version.__table__  # type: ignore[assignment]
@@ -38,6 +39,7 @@ class Pending:
     """Version rows and anchors not written yet, in the order they were made."""
 
     versions: list[dict[str, Any]] = field(default_factory=list)
+    search: list[search_index.Entry] = field(default_factory=list)  # of documents new to the index
     anchors: dict[int, tuple[tuple[int, ...], bool]] = field(default_factory=dict)  # id → (values, excerpt)
     by_value: defaultdict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
 
@@ -64,10 +66,13 @@ class Pending:
         return self.anchors.get(document_id)
 
     def flush(self, connection: Connection) -> None:
-        """Write what is held: versions in the order they were made, then anchors."""
+        """Write what is held: versions in the order they were made, search entries, then anchors."""
         if self.versions:
             connection.execute(INSERT_VERSIONS, self.versions)
             self.versions = []
+        if self.search:
+            search_index.insert_new(connection, self.search)
+            self.search = []
         if self.anchors:
             ids = [document_id for document_id, (values, _) in self.anchors.items() for _ in values]
             values = [value for held, _ in self.anchors.values() for value in held]
