@@ -3,20 +3,30 @@
 Builds an archive of N documents of realistic Chinese text on SQLite and on PostgreSQL. Each
 document is made of sentences drawn from the shared corpus (so characters and character pairs
 keep their real frequencies, which decide posting-list lengths), as long as a corpus post drawn
-at random (the corpus's length distribution), with a random publication day over ten years:
-every text is distinct. Documents and versions go in with bulk inserts (what seeding does is
-measured by bench/seed_import.py); the index is written by the same `search_index.write` ingest
-uses, a batch per transaction, and timed on its own.
+at random (the corpus's length distribution), with a random publication time over ten years:
+every text is distinct.
 
-Queries are runs of 1 to 8 characters cut from the generated texts (a tenth in Traditional form),
+The rows are bulk-generated, not ingested (what ingest costs is bench/seed_import.py's measure):
+reader processes make each document's title, body, folded text and grams as ingest's read phase
+does, and this process inserts documents, versions and index entries (`search_index.insert_new`)
+a thousand per transaction. SQLite fills its FTS5 postings as it goes (ingest's own path);
+PostgreSQL's GIN indexes are dropped for the load and made once at the end (`CREATE INDEX`, as
+`reindex` or the migration does), which is far faster than a million incremental inserts. The
+build rate printed is that bulk path's.
+
+Queries are runs of 1 to 8 characters cut from generated texts (a tenth in Traditional form),
 asked newest first for the first page of 20, as `search()` answers them (snippets included).
+`--reuse` queries an archive a previous run built and kept (`--keep DIR`; PostgreSQL's database is
+always kept), so the timed part can run alone under the bench lock.
 
-    python bench/search.py [-n 100000] [--skip-pg] [--queries 40]
+    python bench/search.py [-n 100000] [--skip-pg] [--skip-sqlite] [--queries 40] [--keep DIR] [--reuse]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import multiprocessing
 import os
 import random
 import re
@@ -24,7 +34,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -39,7 +49,7 @@ from store.search import search
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus" / "jekyll-mirror"
-BATCH = 1000
+BATCH = 1000  # documents per generated chunk and per transaction
 SOURCES = ("state-gov", "usembassy-china", "rfa-mandarin", "voa", "wenxuecity")
 KINDS = ("statement", "transcript", "article", "press")
 START = datetime(2015, 1, 1, tzinfo=UTC)
@@ -76,13 +86,32 @@ class Corpus:
         return title, "".join(parts)
 
 
-def generate(corpus: Corpus, count: int, seed: int = 7) -> Iterator[tuple[int, str, str, datetime]]:
-    """(index, title, body, published) for `count` documents."""
-    rng = random.Random(seed)
-    for index in range(count):
-        title, body = corpus.document(rng)
+_corpus: Corpus | None = None  # the readers' copy (inherited when they fork)
+
+
+def generate_chunk(start: int) -> list[tuple[int, str, str, datetime, str, str]]:
+    """(index, title, body, published, folded, grams) of the documents start … start + BATCH - 1:
+    the same documents whichever process makes them and in whichever order."""
+    assert _corpus is not None
+    rng = random.Random(start)
+    rows = []
+    for index in range(start, start + BATCH):
+        title, body = _corpus.document(rng)
         published = START + timedelta(seconds=rng.randrange(10 * 365 * 86400))
-        yield index, title, body, published
+        folded = search_index.folded_text(title, body)
+        rows.append((index, title, body, published, folded, " ".join(search_index.grams(folded))))
+    return rows
+
+
+def generate(corpus: Corpus, count: int) -> Iterator[list[tuple[int, str, str, datetime, str, str]]]:
+    """Chunks of generated documents, made by one reader process per core."""
+    global _corpus
+    _corpus = corpus
+    starts = range(0, count, BATCH)
+    with multiprocessing.get_context("fork").Pool(len(os.sched_getaffinity(0))) as pool:
+        for rows in pool.imap(generate_chunk, starts):
+            yield [row for row in rows if row[0] < count]
+    _corpus = None
 
 
 def fresh_postgres(admin_url: str, name: str) -> str:
@@ -94,12 +123,12 @@ def fresh_postgres(admin_url: str, name: str) -> str:
     return dsn.rsplit("/", 1)[0] + "/" + name
 
 
-def build(engine: Engine, corpus: Corpus, count: int) -> dict[str, float]:
-    """Load `count` documents, timing the archive rows and the index separately."""
+def prepare(engine: Engine) -> int:
+    """Sources and the one raw page every version cites; returns the raw page's id."""
     with engine.begin() as connection:
-        connection.execute(insert(Blob.__table__), [{"sha256": "0" * 64, "size": 0, "data": b""}])
-        raw_id = connection.execute(
-            insert(RawPage.__table__).returning(RawPage.__table__.c.id),
+        connection.execute(insert(Blob), [{"sha256": "0" * 64, "size": 0, "data": b""}])
+        raw_id: int = connection.execute(
+            insert(RawPage).returning(RawPage.id),
             [
                 {
                     "blob_sha256": "0" * 64,
@@ -110,83 +139,97 @@ def build(engine: Engine, corpus: Corpus, count: int) -> dict[str, float]:
                 }
             ],
         ).scalar_one()
+        connection.execute(insert(Source), [{"name": name, "created_at": START} for name in SOURCES])
+        if engine.dialect.name == "postgresql":
+            for statement in search_index.drop_postings_ddl("postgresql")[:-1]:  # the function stays
+                connection.exec_driver_sql(statement)
+    return raw_id
+
+
+def load(engine: Engine, raw_id: int, rows: list[tuple[int, str, str, datetime, str, str]]) -> None:
+    """One transaction: the documents, their versions and their index entries."""
+    with engine.begin() as connection:
         connection.execute(
-            insert(Source.__table__), [{"name": name, "created_at": START} for name in SOURCES]
+            insert(Document),
+            [
+                {
+                    "id": index + 1,
+                    "key": f"bench:{index}",
+                    "source_id": index % len(SOURCES) + 1,
+                    "kind": KINDS[index % len(KINDS)],
+                    "title": title,
+                    "published_at": published,
+                    "published_precision": "second",
+                    "speakers": [],
+                    "is_excerpt": False,
+                    "content_sha256": "0" * 64,
+                    "version": 1,
+                    "created_at": published,
+                    "updated_at": published,
+                }
+                for index, title, _, published, _, _ in rows
+            ],
         )
-    rows_seconds = index_seconds = 0.0
-    chars = 0
-    documents = generate(corpus, count)
+        connection.execute(
+            insert(Version),
+            [
+                {
+                    "document_id": index + 1,
+                    "number": 1,
+                    "title": title,
+                    "body": body,
+                    "content_sha256": "0" * 64,
+                    "sketch": b"",
+                    "extras": {},
+                    "raw_page_id": raw_id,
+                    "created_at": published,
+                }
+                for index, title, body, published, _, _ in rows
+            ],
+        )
+        search_index.insert_new(
+            connection,
+            [
+                search_index.Entry(
+                    index + 1,
+                    search_index.sort_key(published),
+                    index % len(SOURCES) + 1,
+                    KINDS[index % len(KINDS)],
+                    search_index.speakers_text(()),
+                    folded,
+                    "",
+                    grams,
+                )
+                for index, _, _, published, folded, grams in rows
+            ],
+        )
+
+
+def build(engines: Iterable[Engine], corpus: Corpus, count: int) -> dict[str, dict[str, float]]:
+    """Load `count` generated documents into every store; seconds per store (rows, postings)."""
+    engines = list(engines)
+    raw_ids = [prepare(engine) for engine in engines]
+    seconds = {engine.dialect.name: {"load_s": 0.0, "postings_s": 0.0, "chars": 0.0} for engine in engines}
     done = 0
-    while done < count:
-        batch = [next(documents) for _ in range(min(BATCH, count - done))]
-        started = time.perf_counter()
-        with engine.begin() as connection:
-            connection.execute(
-                insert(Document.__table__),
-                [
-                    {
-                        "id": index + 1,
-                        "key": f"bench:{index}",
-                        "source_id": index % len(SOURCES) + 1,
-                        "kind": KINDS[index % len(KINDS)],
-                        "title": title,
-                        "published_at": published,
-                        "published_precision": "second",
-                        "speakers": [],
-                        "is_excerpt": False,
-                        "content_sha256": "0" * 64,
-                        "version": 1,
-                        "created_at": published,
-                        "updated_at": published,
-                    }
-                    for index, title, _, published in batch
-                ],
-            )
-            connection.execute(
-                insert(Version.__table__),
-                [
-                    {
-                        "document_id": index + 1,
-                        "number": 1,
-                        "title": title,
-                        "body": body,
-                        "content_sha256": "0" * 64,
-                        "sketch": b"",
-                        "extras": {},
-                        "raw_page_id": raw_id,
-                        "created_at": published,
-                    }
-                    for index, title, body, published in batch
-                ],
-            )
-        middle = time.perf_counter()
-        with engine.begin() as connection:
-            search_index.write(
-                connection,
-                [
-                    search_index.Entry(
-                        index + 1,
-                        search_index.sort_key(published),
-                        index % len(SOURCES) + 1,
-                        KINDS[index % len(KINDS)],
-                        search_index.speakers_text(()),
-                        search_index.folded_text(title, body),
-                        "",
-                    )
-                    for index, title, body, published in batch
-                ],
-            )
-        ended = time.perf_counter()
-        rows_seconds += middle - started
-        index_seconds += ended - middle
-        chars += sum(len(title) + len(body) for _, title, body, _ in batch)
-        done += len(batch)
+    for rows in generate(corpus, count):
+        for engine, raw_id in zip(engines, raw_ids, strict=True):
+            started = time.perf_counter()
+            load(engine, raw_id, rows)
+            seconds[engine.dialect.name]["load_s"] += time.perf_counter() - started
+            seconds[engine.dialect.name]["chars"] += sum(len(row[1]) + len(row[2]) for row in rows)
+        done += len(rows)
         print(f"\r    {done:>9,} documents", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
-    if engine.dialect.name == "postgresql":
+    for engine in engines:
+        started = time.perf_counter()
         with engine.begin() as connection:
-            connection.execute(text("ANALYZE"))
-    return {"rows_s": rows_seconds, "index_s": index_seconds, "chars": chars}
+            if engine.dialect.name == "postgresql":
+                connection.exec_driver_sql("SET maintenance_work_mem = '1GB'")
+                for statement in search_index.postings_ddl("postgresql")[1:]:  # the function is there
+                    connection.exec_driver_sql(statement)
+                connection.exec_driver_sql("ANALYZE")
+        seconds[engine.dialect.name]["postings_s"] = time.perf_counter() - started
+    return seconds
 
 
 def sizes(engine: Engine) -> tuple[int, int]:
@@ -212,9 +255,9 @@ def sizes(engine: Engine) -> tuple[int, int]:
     return int(text_bytes), int(index_bytes)
 
 
-def query_set(corpus: Corpus, per_length: int) -> dict[int, list[str]]:
+def query_set(corpus: Corpus, per_length: int, seed: int = 11) -> dict[int, list[str]]:
     """Runs of 1 … 8 characters cut from generated texts; every tenth in Traditional form."""
-    rng = random.Random(11)
+    rng = random.Random(seed)
     traditional = OpenCC("s2t")
     found: dict[int, list[str]] = {length: [] for length in range(1, 9)}
     for length, runs in found.items():
@@ -227,12 +270,18 @@ def query_set(corpus: Corpus, per_length: int) -> dict[int, list[str]]:
     return found
 
 
-def latencies(engine: Engine, queries: dict[int, list[str]]) -> dict[int, list[float]]:
+def latencies(
+    engine: Engine, queries: dict[int, list[str]], warm: dict[int, list[str]]
+) -> dict[int, list[float]]:
     """Seconds per query (first page of 20, newest first), by query length."""
     factory = db.session_factory(engine)
     timings: dict[int, list[float]] = {}
     with factory() as session:
-        search(session, "的")  # warm the caches every later query shares (folding tables, plans)
+        # Warm what every later query shares (folding tables, plans, the index's upper pages) with
+        # queries of every length that are not in the set.
+        for runs in warm.values():
+            for run in runs:
+                search(session, run)
         for length, runs in queries.items():
             for run in runs:
                 started = time.perf_counter()
@@ -248,23 +297,35 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def report(
-    name: str, count: int, built: dict[str, float], size: tuple[int, int], timings: dict[int, list[float]]
+    name: str,
+    count: int,
+    built: dict[str, float] | None,
+    size: tuple[int, int],
+    timings: dict[int, list[float]],
 ) -> None:
     """Print one store's figures."""
     text_bytes, index_bytes = size
-    rows_rate, index_rate = count / built["rows_s"], count / built["index_s"]
-    share = 100 * built["index_s"] / built["rows_s"]
-    print(f"  {name}: {count:,} documents, {built['chars'] / count:,.0f} characters each on average")
-    print(f"    archive rows {rows_rate:,.0f} docs/s; index build {index_rate:,.0f} docs/s")
-    print(f"    writing the index takes {share:.0f}% of the time the archive rows take")
+    print(f"  {name}: {count:,} documents")
+    if built is not None:
+        print(f"    {built['chars'] / count:,.0f} characters each on average")
+        total = built["load_s"] + built["postings_s"]
+        if name == "postgresql":
+            print(
+                f"    rows and texts {count / built['load_s']:,.0f} docs/s; GIN indexes made after "
+                f"{built['postings_s']:,.0f} s ({count / built['postings_s']:,.0f} docs/s)"
+            )
+        print(f"    build {total:,.0f} s: {count / total:,.0f} docs/s (rows, texts, folded copies, postings)")
     print(
         f"    text {text_bytes / 2**20:,.0f} MiB, index {index_bytes / 2**20:,.0f} MiB "
-        f"= {index_bytes / text_bytes:.2f}× the text"
+        f"= {index_bytes / text_bytes:.2f}× the text (folded copy and postings)"
     )
     for length, values in timings.items():
         p50, p95 = 1000 * statistics.median(values), 1000 * percentile(values, 0.95)
         label = f"{length} char{'s' if length > 1 else ''}"
         print(f"    {label:<8} p50 {p50:6.1f} ms   p95 {p95:6.1f} ms   max {1000 * max(values):6.1f} ms")
+    every = [value for values in timings.values() for value in values]
+    p50, p95 = 1000 * statistics.median(every), 1000 * percentile(every, 0.95)
+    print(f"    all      p50 {p50:6.1f} ms   p95 {p95:6.1f} ms")
 
 
 def main() -> None:
@@ -279,24 +340,39 @@ def main() -> None:
     parser.add_argument("--skip-pg", action="store_true")
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--keep", metavar="DIR", help="build the SQLite file here and keep it")
+    parser.add_argument("--reuse", action="store_true", help="query the archives a previous run kept")
     args = parser.parse_args()
     corpus = Corpus(CORPUS)
     queries = query_set(corpus, args.queries)
+    warm = query_set(corpus, 3, seed=12)
     with tempfile.TemporaryDirectory(prefix="diplowatch-search-") as tmp:
-        targets = []
+        folder = Path(args.keep) if args.keep else Path(tmp)
+        path = folder / f"search-{args.n}.db"
+        pg_name = f"diplowatch_search_{args.n}"
+        urls: dict[str, str] = {}
         if not args.skip_sqlite:
-            folder = Path(args.keep) if args.keep else Path(tmp)
-            path = folder / f"search-{args.n}.db"
-            path.unlink(missing_ok=True)
-            targets.append(("sqlite", f"sqlite:///{path}"))
+            if not args.reuse:
+                for leftover in folder.glob(f"{path.name}*"):
+                    leftover.unlink()
+            urls["sqlite"] = f"sqlite:///{path}"
         if not args.skip_pg:
-            targets.append(("postgresql", fresh_postgres(args.pg, f"diplowatch_search_{args.n}")))
-        for name, url in targets:
-            engine = db.open_engine(url)
-            built = build(engine, corpus, args.n)
-            report(name, args.n, built, sizes(engine), latencies(engine, queries))
+            dsn = args.pg.replace("postgresql+psycopg://", "postgresql://")
+            urls["postgresql"] = (
+                dsn.rsplit("/", 1)[0] + "/" + pg_name if args.reuse else fresh_postgres(args.pg, pg_name)
+            )
+        engines = {name: db.open_engine(url) for name, url in urls.items()}
+        built: dict[str, dict[str, float]] = {}
+        if not args.reuse:
+            built = build(engines.values(), corpus, args.n)
+            (folder / f"search-{args.n}.built.json").write_text(json.dumps(built))
+        elif (folder / f"search-{args.n}.built.json").exists():
+            built = json.loads((folder / f"search-{args.n}.built.json").read_text())
+        print(f"load average {os.getloadavg()[0]:.1f} before the queries")
+        for name, engine in engines.items():
+            report(name, args.n, built.get(name), sizes(engine), latencies(engine, queries, warm))
             sys.stdout.flush()
             engine.dispose()
+        print(f"load average {os.getloadavg()[0]:.1f} after the queries")
 
 
 if __name__ == "__main__":
