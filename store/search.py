@@ -38,7 +38,7 @@ from sqlalchemy.types import Text
 
 from store.folding import DROPPED, FoldMap, aligned_fold, fold, fold_map
 from store.models import Document, DocumentLink, SearchText, Source, Version
-from store.search_index import COMMENT_MARK, FTS, SEPARATOR, term_grams, tsquery
+from store.search_index import COMMENT_MARK, FTS, SEPARATOR, term_grams, tsquery, write_pending
 from store.search_query import Query, QueryError, parse
 
 __all__ = ["Hit", "QueryError", "SearchFilters", "SearchPage", "search"]
@@ -129,7 +129,9 @@ class _Plan:
         self.query = query
         self.filters = filters
         self.sqlite = session.connection().dialect.name == "sqlite"
-        if not self.sqlite:
+        if self.sqlite:
+            write_pending(session.connection())  # rows this transaction indexed, if any
+        else:
             # Grams are computed when the index is written, never row by row while searching: a
             # posting as common as 的 must not tempt the planner into a scan that recomputes them.
             # JIT would compile for the function's declared cost on every query; it only costs here.

@@ -281,3 +281,16 @@ def test_the_postings_migration_rebuilds_them_from_the_texts(
         engine.dispose()
     assert {query: found(factory, query) for query in queries} == before
     assert before["中美"] == [archive_["fentanyl"]] and len(before["台湾"]) == 2
+
+
+def test_an_uncommitted_document_is_found_in_its_transaction_and_gone_after_a_rollback(
+    factory: sessionmaker[Session],
+) -> None:
+    with factory() as session:
+        raw_id = raw.add(session, b"ghost", origin="test:ghost")
+        archive(session, prepare(doc("g", "幽灵", "幽灵的文本。")), raw_id, Thresholds())
+        assert len(search(session, "幽灵").hits) == 1  # SQLite: its queued FTS5 rows are written first
+        session.rollback()
+    kept = store(factory, doc("h", "留下", "留下的文本。", 1))
+    assert found(factory, "幽灵") == []
+    assert found(factory, "文本") == [kept.document_id]
