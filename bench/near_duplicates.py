@@ -8,11 +8,13 @@ lookup (candidates, their sketches, the comparison), p50/p95 in ms. The table's 
 the schema gives it (rebuilt after the fill on PostgreSQL).
 
     python bench/near_duplicates.py [--documents 300000] [--common-share 0.3] [--store postgresql|sqlite]
+        [--reuse]  (PostgreSQL: time again on the last run's database, no fill)
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import tempfile
@@ -43,13 +45,16 @@ UNBOUNDED = (
 )
 
 
-def fresh_url(store: str) -> str:
+def fresh_url(store: str, reuse: bool = False) -> str:
     if store == "sqlite":
         return f"sqlite:///{tempfile.mkdtemp()}/anchors.db"
     admin = make_url(db.normalize_url(PG_ADMIN))
-    with psycopg.connect(f"host={admin.host} user={admin.username} dbname=postgres", autocommit=True) as c:
-        c.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        c.execute(f"CREATE DATABASE {BENCH_DB}")
+    if not reuse:
+        with psycopg.connect(
+            f"host={admin.host} user={admin.username} dbname=postgres", autocommit=True
+        ) as c:
+            c.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+            c.execute(f"CREATE DATABASE {BENCH_DB}")
     return admin.set(database=BENCH_DB).render_as_string(hide_password=False)
 
 
@@ -72,7 +77,7 @@ def fill(connection: Connection, documents: int, common_share: float, rng: rando
             ),
             [{"id": i, "key": f"k{i}"} for i in ids],
         )
-        rows = []
+        rows: list[tuple[int, int]] = []
         for i in ids:
             values = {rng.getrandbits(62) for _ in range(dedup.SKETCH_SIZE)}
             if rng.random() < common_share:
@@ -150,18 +155,28 @@ def main() -> None:
     parser.add_argument("--documents", type=int, default=300_000)
     parser.add_argument("--common-share", type=float, default=0.3)
     parser.add_argument("--store", choices=["postgresql", "sqlite"], default="postgresql")
+    parser.add_argument(
+        "--reuse", action="store_true", help="PostgreSQL: time the lookups again on the last run's database"
+    )
     args = parser.parse_args()
     rng = random.Random(7)
-    engine = db.open_engine(fresh_url(args.store))
+    reuse = args.reuse and args.store == "postgresql"
+    engine = db.open_engine(fresh_url(args.store, reuse))
     started = time.perf_counter()
-    with engine.begin() as connection:
-        common = fill(connection, args.documents, args.common_share, rng)
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        # A settled archive: autovacuum has set the visibility map index-only scans rely on.
-        connection.execute(text("VACUUM ANALYZE" if args.store == "postgresql" else "ANALYZE"))
+    if reuse:
+        common = [rng.getrandbits(62) for _ in range(COMMON_VALUES)]  # as `fill` made them
+        with engine.connect() as connection:
+            args.documents = connection.execute(text("SELECT count(*) FROM documents")).scalar_one()
+    else:
+        with engine.begin() as connection:
+            common = fill(connection, args.documents, args.common_share, rng)
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            # A settled archive: autovacuum has set the visibility map index-only scans rely on.
+            connection.execute(text("VACUUM ANALYZE" if args.store == "postgresql" else "ANALYZE"))
     print(
         f"{args.store}: {args.documents:,} originals, {args.common_share:.0%} with a common fragment, "
-        f"filled in {time.perf_counter() - started:.0f} s"
+        f"{'reused' if reuse else 'filled'} in {time.perf_counter() - started:.0f} s,"
+        f" load {os.getloadavg()[0]:.1f}"
     )
     with engine.connect() as connection:
         # A newcomer: an archived document's sketch (so it has a match) plus two common fragments.
