@@ -17,6 +17,8 @@ from functools import cache
 from importlib import resources
 from itertools import accumulate
 
+import numpy as np
+
 _NOT_WORD = re.compile(r"[\W_]+")
 FOLD_PIECE = 1 << 16  # characters folded at a time
 
@@ -57,19 +59,22 @@ def to_simplified(text: str) -> str:
 def fold(text: str) -> str:
     """Text reduced to what matters for matching: letters and digits, Simplified, case-folded."""
     if len(text) <= FOLD_PIECE:
-        return _fold(text, _ALONE, _AFTER_NFKC)
+        return _fold(text, _ALONE, _AFTER_NFKC, _ALONE_ARRAY)
     # A piece at a time (cut at line breaks, which no step folds across): a long text's copies stay small.
-    return "".join(_fold(piece, _ALONE, _AFTER_NFKC) for piece in _pieces(text, FOLD_PIECE))
+    return "".join(_fold(piece, _ALONE, _AFTER_NFKC, _ALONE_ARRAY) for piece in _pieces(text, FOLD_PIECE))
 
 
-def _fold(text: str, alone: dict[int, str], after_nfkc: dict[int, str]) -> str:
+def _fold(text: str, alone: dict[int, str], after_nfkc: dict[int, str], array: _FoldArray) -> str:
     """`fold` of one piece of text, line breaks kept or dropped as the tables say.
 
     Every step after NFKC (case folding, Traditional→Simplified, dropping what is not a letter or
     digit) works character by character, so one `str.translate` does them all. NFKC itself is
     skipped when no character of the text can join or reorder with its neighbours under it: then
-    NFKC also works character by character, and `alone` holds each character's whole fold.
+    NFKC also works character by character, and `alone` holds each character's whole fold (which
+    `array` looks up for a whole text at once, when each character folds to one or none).
     """
+    if len(text) >= ARRAY_FROM and (folded := array.fold(text)) is not None:
+        return folded
     folded = text.translate(alone)
     if UNSURE not in folded:
         return folded
@@ -139,6 +144,49 @@ _ALONE = _Table(_alone)
 _ALONE_LINES = _Table(lambda char: _ALONE[ord(char)], LINE_BREAKS)  # the same but for line breaks
 _FOLDS = _Table(fold, LINE_BREAKS)  # each character's fold, line breaks kept (for fold_map)
 
+ARRAY_FROM = 200  # characters: a shorter text is translated sooner than numpy gets going
+_PAGE = 256  # characters whose entries are worked out together
+_OTHER = 0xFFFFFFFF  # the array's entry for a character that folds to several, or is UNSURE
+
+
+class _FoldArray:
+    """A translate table (`alone`) as an array over the Basic Multilingual Plane, for a whole text's
+    characters looked up at once: each character's fold as a code point, 0 when it folds to none."""
+
+    def __init__(self, alone: dict[int, str]) -> None:
+        self.alone = alone
+        self.codes = np.zeros(0x10000, np.uint32)
+        self.ready = np.zeros(0x10000 // _PAGE, np.bool_)
+
+    def fold(self, text: str) -> str | None:
+        """`text.translate(alone)`, or None when some character is outside the plane, folds to
+        several characters or is UNSURE (then translate says what it becomes)."""
+        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
+        if int(codes.max()) > 0xFFFF:
+            return None
+        pages = np.zeros(len(self.ready), np.bool_)
+        pages[codes // _PAGE] = True
+        for page in np.flatnonzero(pages & ~self.ready).tolist():
+            self._work_out(page)
+        folded = self.codes[codes]
+        if (folded == _OTHER).any():
+            return None
+        return folded[folded != 0].tobytes().decode("utf-32-le")
+
+    def _work_out(self, page: int) -> None:
+        """The entries of the characters of one page."""
+        start = page * _PAGE
+        entries = (self.alone[code] for code in range(start, start + _PAGE))
+        self.codes[start : start + _PAGE] = [
+            0 if not folded else ord(folded) if len(folded) == 1 and folded != UNSURE else _OTHER
+            for folded in entries
+        ]
+        self.ready[page] = True
+
+
+_ALONE_ARRAY = _FoldArray(_ALONE)
+_ALONE_LINES_ARRAY = _FoldArray(_ALONE_LINES)
+
 
 class _CharLengths(dict[int, str]):
     """How many characters each character folds to, as a character (for counting in bulk)."""
@@ -169,9 +217,12 @@ def fold_lines(text: str) -> list[str]:
     """Each line of the text folded, empty ones left out: a match that spans a line break would
     join the end of one paragraph to the start of the next."""
     if len(text) <= FOLD_PIECE:
-        folded = _fold(text, _ALONE_LINES, _AFTER_NFKC_LINES)
+        folded = _fold(text, _ALONE_LINES, _AFTER_NFKC_LINES, _ALONE_LINES_ARRAY)
     else:
-        folded = "".join(_fold(piece, _ALONE_LINES, _AFTER_NFKC_LINES) for piece in _pieces(text, FOLD_PIECE))
+        pieces = _pieces(text, FOLD_PIECE)
+        folded = "".join(
+            _fold(piece, _ALONE_LINES, _AFTER_NFKC_LINES, _ALONE_LINES_ARRAY) for piece in pieces
+        )
     # No step makes or removes a line break, and no step folds across one (NFKC neither).
     return [line for line in folded.splitlines() if line]
 

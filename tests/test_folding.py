@@ -114,3 +114,18 @@ def test_no_character_folds_to_a_line_break() -> None:
         char = chr(code)
         if char not in breaks:
             assert breaks.isdisjoint(unicodedata.normalize("NFKC", char).casefold()), hex(code)
+
+
+def test_long_texts_fold_alike_through_the_array() -> None:
+    # Texts of ARRAY_FROM characters or more are looked up in arrays: every kind of character beside
+    # every other, characters folding to several or none, beyond the Basic Multilingual Plane.
+    rng = random.Random(21)
+    for _ in range(300):
+        pools = rng.sample(POOLS, rng.randint(1, 4))
+        length = rng.randint(folding.ARRAY_FROM, 3 * folding.ARRAY_FROM)
+        text = "".join(rng.choice(rng.choice(pools)) for _ in range(length))
+        assert folding.fold(text) == reference_fold(text), ascii(text)
+        assert folding.fold_lines(text) == reference_fold_lines(text), ascii(text)
+    plain = (TRADITIONAL + SIMPLIFIED + "，。ａｂ Ab1\n") * 20
+    assert folding.fold_lines(plain) == reference_fold_lines(plain)
+    assert folding.fold(plain + "\ud800") == reference_fold(plain + "\ud800")
