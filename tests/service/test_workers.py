@@ -20,6 +20,7 @@ from tests.service.support import (
     Counts,
     Processes,
     RedisServer,
+    Started,
     counts,
     document_urls,
     finished_crawls,
@@ -124,6 +125,11 @@ def writing(factory: sessionmaker[Session], pid: int) -> bool:
     return bool(ports & tcp_ports(pid))
 
 
+def consuming(worker: Started) -> bool:
+    """Whether a worker process got past its start-up (broker and database reached)."""
+    return "worker started" in worker.log.read_text()
+
+
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_workers_reconnect_after_redis_restarts(
     database_url: str,
@@ -135,13 +141,15 @@ def test_workers_reconnect_after_redis_restarts(
     expected_documents: int,
 ) -> None:
     ids = store_pages(factory, page_fetches)
-    for name in ("first", "second"):
-        processes.worker(name, database_url, redis_server.url)
+    workers = [processes.worker(name, database_url, redis_server.url) for name in ("first", "second")]
     connect(database_url, redis_server.url)
     for raw_id in ids:
         actors.ACTORS["ingest"].send(raw_id)
 
     wait_until(lambda: counts(factory).ingested >= SOME, 60, f"{SOME} pages ingested", processes.logs)
+    # A worker still starting when Redis stops rightly refuses to start: on a loaded machine one
+    # worker can take that long, so Redis stops only once both consume.
+    wait_until(lambda: all(consuming(w) for w in workers), 60, "both workers started", processes.logs)
     assert redis_server.queued() > 0, "ingest finished before Redis stopped: the test needs more pages"
     redis_server.stop()
     time.sleep(2)  # the workers find the broker gone (ingest in flight finishes on the database)

@@ -11,7 +11,8 @@ import pytest
 from selenium import webdriver
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support.expected_conditions import presence_of_element_located
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.web.archive import SCRIPT_TITLE, Archive
 from tests.web.browser import chromium, served_archive
@@ -78,7 +79,9 @@ def test_open_the_diff_of_a_changed_document(browser: webdriver.Chrome, site: tu
     )
     Select(browser.find_element(By.NAME, "view")).select_by_value("side")
     browser.find_element(By.CSS_SELECTOR, "form.versions-picker button").click()
-    cells = browser.find_elements(By.CSS_SELECTOR, "table.diff.side tr.changed td")
+    side = (By.CSS_SELECTOR, "table.diff.side tr.changed td")
+    WebDriverWait(browser, 20).until(presence_of_element_located(side))  # the form's page, loaded
+    cells = browser.find_elements(*side)
     assert "坚决" in cells[0].text and "强烈" not in cells[0].text and "强烈" in cells[1].text
 
 
