@@ -81,6 +81,7 @@ DROP_CLASSES = frozenset(
 )  # WordPress/Jetpack "like" and "related" widgets
 DROP_IDS = frozenset({"zoomattribute", "jp-post-flair"})
 CAPTION_TAGS = frozenset({"figcaption"})
+CHROME_OR_CAPTION_TAGS = DROP_TAGS | CAPTION_TAGS
 CAPTION_CLASSES = frozenset(
     {"lead_image_caption", "image-caption", "wp-caption-text", "photo-caption", "photo-credit"}
 )
@@ -259,11 +260,13 @@ def drop_chrome_take_captions(root: HtmlElement) -> list[str]:
     chrome, captions = [], []
     for element in root.iter():
         tag = element.tag
+        names, ident = element.get("class"), element.get("id")
+        if names is None and ident is None and tag not in CHROME_OR_CAPTION_TAGS:
+            continue  # most elements: nothing to test
         if not isinstance(tag, str):
             continue
-        names = element.get("class")
         split = names.split() if names else ()
-        if tag in DROP_TAGS or element.get("id") in DROP_IDS or not DROP_CLASSES.isdisjoint(split):
+        if tag in DROP_TAGS or ident in DROP_IDS or not DROP_CLASSES.isdisjoint(split):
             chrome.append(element)
         if tag in CAPTION_TAGS or not CAPTION_CLASSES.isdisjoint(split):
             captions.append(element)
