@@ -1,23 +1,32 @@
-"""Peak memory of `diplowatch seed` on one large file, against the size of the file.
+"""Peak memory of ingesting one large file, against the size of the file, on SQLite and PostgreSQL.
 
 Builds a state.gov transcript of about --mb megabytes (the seed transcript's lines, each repeated
-with a running number so the text does not repeat itself), seeds it into a fresh SQLite archive in a
-child process, and prints the child's peak RSS, its ratio to the file size, and the peak RSS of
-seeding the small original file (the cost of the imports alone).
+with a running number so the text does not repeat itself) and measures, each in a fresh child
+process (ru_maxrss, the whole process's peak, imports included):
 
-    python bench/seed_memory.py [--mb 19]
+- `diplowatch seed` of the small original file: the cost of the imports alone;
+- `diplowatch seed` of the large file;
+- a worker's ingest of the large file as one stored raw page (`ingest_alone`, the crawl's and
+  Dramatiq's path): the page is stored by another process first, as the crawler does.
+
+    python bench/seed_memory.py [--mb 19] [--pg postgresql://postgres@127.0.0.1:5432/postgres | --pg '']
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
+import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.seed_import import fresh_postgres  # noqa: E402
+
 TRANSCRIPT = ROOT / "seeds" / "000_0024beb5f77c67d3.txt"
 SEED = (
     "import sys; from pathlib import Path; from diplowatch.seed import seed; from store import db; "
@@ -25,6 +34,18 @@ SEED = (
     "factory = db.session_factory(db.open_engine(sys.argv[1])); "
     "tally = seed(factory, [Path(sys.argv[2])], Thresholds(), progress=False, readers=0); "
     "print(tally.summary())"
+)
+STORE = (
+    "import sys; from pathlib import Path; from store import db, raw; from store.db import transaction; "
+    "factory = db.session_factory(db.open_engine(sys.argv[1])); "
+    "session = transaction(factory).__enter__(); "
+    "print(raw.add(session, Path(sys.argv[2]).read_bytes(), origin='bench:memory')); "
+    "session.commit()"
+)
+INGEST = (
+    "import sys; from store import db; from workers.ingest import Thresholds, ingest_alone; "
+    "factory = db.session_factory(db.open_engine(sys.argv[1])); "
+    "print([outcome.status for outcome in ingest_alone(factory, int(sys.argv[2]), Thresholds())])"
 )
 
 
@@ -46,35 +67,49 @@ def big_transcript(path: Path, megabytes: float) -> int:
     return path.stat().st_size
 
 
-def peak_rss(folder: Path, file: Path) -> tuple[int, str]:
-    """The peak RSS (bytes) of a fresh process seeding `file`, and what it printed."""
-    database = folder / f"{file.stem}.db"
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    done = subprocess.run(
-        [sys.executable, "-c", SEED, f"sqlite:///{database}", str(file)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if after <= before:
-        raise SystemExit("measure each size in a fresh bench process (ru_maxrss is a maximum)")
-    return after * 1024, done.stdout.strip()
+def run(code: str, *args: str) -> tuple[int, str]:
+    """The peak RSS (bytes) of a fresh Python process running `code`, and what it printed."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        child = subprocess.Popen([sys.executable, "-c", code, *args], cwd=ROOT, stdout=out, stderr=err)
+        _, status, usage = os.wait4(child.pid, 0)  # this child's own peak, not all children's
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if child.returncode:
+            raise SystemExit(f"child failed ({child.returncode}): {err.read()[-2000:]}")
+        return usage.ru_maxrss * 1024, out.read().strip()
+
+
+def measure(store: str, database: Callable[[str], str], big: Path, size: int) -> None:
+    """Print the three figures for one store; `database(name)` gives a fresh, empty database's URL."""
+    small, _ = run(SEED, database("small"), str(TRANSCRIPT))
+    seeded, summary = run(SEED, database("seed"), str(big))
+    url = database("worker")
+    _, raw_id = run(STORE, url, str(big))
+    ingested, outcomes = run(INGEST, url, raw_id)
+    print(f"{store}: imports alone (seeding a {TRANSCRIPT.stat().st_size:,}-byte file): {small / 1e6:.0f} MB")
+    print(f"{store}: seed of a {size / 1e6:.1f} MB file: {seeded / 1e6:.0f} MB = {seeded / size:.1f}×")
+    print(f"{store}: worker ingest of it (ingest_alone): {ingested / 1e6:.0f} MB = {ingested / size:.1f}×")
+    print(f"{store}: (seed: {summary}; worker: {outcomes})")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, default=19.0)
+    parser.add_argument(
+        "--pg",
+        default="postgresql://postgres@127.0.0.1:5432/postgres",
+        help="an administrative PostgreSQL URL (databases diplowatch_memory_* are made there); '' skips it",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
-        small, _ = peak_rss(folder, TRANSCRIPT)
         big = folder / "big.txt"
         size = big_transcript(big, args.mb)
-        rss, summary = peak_rss(folder, big)
-    print(f"imports alone (a {TRANSCRIPT.stat().st_size:,}-byte file): peak RSS {small / 1e6:.0f} MB")
-    print(f"a {size / 1e6:.1f} MB file: peak RSS {rss / 1e6:.0f} MB = {rss / size:.1f}× the file ({summary})")
+        if args.pg:
+            fresh = lambda run_name: fresh_postgres(args.pg, f"diplowatch_memory_{run_name}")  # noqa: E731
+            measure("postgresql", fresh, big, size)
+        measure("sqlite", lambda run_name: f"sqlite:///{folder / run_name}.db", big, size)
 
 
 if __name__ == "__main__":

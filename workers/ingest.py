@@ -256,19 +256,23 @@ def ingest_many(
     )
     if voided:
         session.execute(delete(ParseFailure).where(ParseFailure.raw_page_id.in_(voided)))
+    formats = {page.id: reading.format for page, reading in zip(pages, done, strict=True)}
+    text = sum(len(prepared.document.body) for reading in done for prepared in reading.documents)
+    # Each reading is let go once its page is archived: a large page's search text and the rest of
+    # what reading made need not wait for the chunk's end (held versions keep only their own values).
+    del given
+    done.reverse()
     pending.hold(session)  # versions and anchors are written at the end, in two statements
     try:
         results = [
-            _ingest_page(session, page, reading, thresholds, alert_history, absent)
-            for page, reading in zip(pages, done, strict=True)
+            _ingest_page(session, page, done.pop(), thresholds, alert_history, absent) for page in pages
         ]
     except BaseException:
         pending.release(session, write=False)  # the transaction is rolled back
         raise
+    heap.give_back(text)  # what the readings freed, before the held versions are written
     pending.release(session)
-    raw.mark_ingested_many(
-        session, {page.id: reading.format for page, reading in zip(pages, done, strict=True)}
-    )
+    raw.mark_ingested_many(session, formats)
     return results
 
 
