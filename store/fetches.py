@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -119,31 +119,50 @@ class KnownUrls:
         return self._read[url]
 
 
-def record_fetch(session: Session, source: str, fetch: Fetch) -> None:
-    """Remember a successful fetch (the first one sets `first_fetched_at`)."""
-    values = {
-        "role": fetch.role,
-        "etag": fetch.etag,
-        "last_modified": fetch.last_modified,
-        "listed_modified": fetch.listed_modified,
-        "last_fetched_at": fetch.fetched_at,
-        "raw_page_id": fetch.raw_page_id,
-        "failures": 0,
-        "last_error": None,
-    }
-    statement = _insert(session)(FETCHED).values(
-        url_sha256=url_key(fetch.url),
-        url=fetch.url,
-        source=source,
-        first_fetched_at=fetch.fetched_at,
+# What a successful fetch sets; the first one also sets `first_fetched_at`.
+FETCH_VALUES = ("role", "etag", "last_modified", "listed_modified", "last_fetched_at", "raw_page_id")
+
+
+def _record_fetch_statement(insert: Any) -> Any:
+    """The upsert of a successful fetch in one dialect, built once: building it cost more than running it."""
+    values: dict[str, Any] = {name: bindparam(name) for name in FETCH_VALUES}
+    values |= {"failures": 0, "last_error": None}
+    statement = insert(FETCHED).values(
+        url_sha256=bindparam("url_sha256"),
+        url=bindparam("url"),
+        source=bindparam("source"),
+        first_fetched_at=bindparam("last_fetched_at"),
         **values,
     )
     first = func.coalesce(FETCHED.c.first_fetched_at, statement.excluded.first_fetched_at)
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[FETCHED.c.source, FETCHED.c.url_sha256],
-            set_={**values, "first_fetched_at": first},
-        )
+    return statement.on_conflict_do_update(
+        index_elements=[FETCHED.c.source, FETCHED.c.url_sha256], set_={**values, "first_fetched_at": first}
+    )
+
+
+RECORD_FETCH = {
+    "postgresql": _record_fetch_statement(pg_insert),
+    "sqlite": _record_fetch_statement(sqlite_insert),
+}
+
+
+def record_fetch(session: Session, source: str, fetch: Fetch) -> None:
+    """Remember a successful fetch (the first one sets `first_fetched_at`)."""
+    connection = session.connection()
+    statement = RECORD_FETCH["postgresql" if connection.dialect.name == "postgresql" else "sqlite"]
+    connection.execute(
+        statement,
+        {
+            "url_sha256": url_key(fetch.url),
+            "url": fetch.url,
+            "source": source,
+            "role": fetch.role,
+            "etag": fetch.etag,
+            "last_modified": fetch.last_modified,
+            "listed_modified": fetch.listed_modified,
+            "last_fetched_at": fetch.fetched_at,
+            "raw_page_id": fetch.raw_page_id,
+        },
     )
 
 
