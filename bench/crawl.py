@@ -11,7 +11,9 @@ Starts the mirror in its own process with N articles per family (`python -m test
    received, and rows written beyond the crawl log (goal: no bodies, no rows).
 
 Pages/s are pages fetched over the spider's open-to-close time (the crawl log's started/finished
-for diplowatch); the goal for the ratio to plain Scrapy is ≥ 0.6.
+for diplowatch); the goal for the ratio to plain Scrapy is ≥ 0.6. Beside each rate, the CPU time
+per page of the crawl's process and its children (the in-line ingest process), which a shared
+machine's load barely moves (the mirror's own CPU is the site's, not counted).
 
     python bench/crawl.py [--articles 5000] [--families wenxuecity,rfa-mandarin] [--concurrency 16]
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import multiprocessing
+import resource
 import subprocess
 import sys
 import tempfile
@@ -52,6 +55,7 @@ class Plain:
     pages: int
     seconds: float
     body_bytes: int
+    cpu: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -89,10 +93,23 @@ def sources_file(folder: Path, concurrency: int) -> Path:
     return path
 
 
-def run_crawl(source: str, options: Options, base: str) -> CrawlView:
-    """One crawl in a fresh process."""
+def cpu_seconds() -> float:
+    """CPU time (user + system) of this process and of its children that have ended."""
+    mine, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return mine.ru_utime + mine.ru_stime + children.ru_utime + children.ru_stime
+
+
+def timed_crawl(source: str, options: Options, base: str) -> tuple[CrawlView, float]:
+    """One crawl in this process: its log row, and the CPU seconds it took (children included)."""
+    before = cpu_seconds()
+    view = crawl(source, options, base).view
+    return view, cpu_seconds() - before
+
+
+def run_crawl(source: str, options: Options, base: str) -> tuple[CrawlView, float]:
+    """One crawl in a fresh process; its log row and CPU seconds."""
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return pool.submit(crawl, source, options, base).result().view
+        return pool.submit(timed_crawl, source, options, base).result()
 
 
 def rate(view: CrawlView) -> float:
@@ -141,6 +158,7 @@ def plain_scrapy(urls: list[str], concurrency: int) -> Plain:
         "REMOTE_CONTROL_ENABLED": False,
         "LOG_LEVEL": "WARNING",
     }
+    before = cpu_seconds()
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(PlainSpider)
     process.crawl(crawler)
@@ -149,7 +167,8 @@ def plain_scrapy(urls: list[str], concurrency: int) -> Plain:
     stats = crawler.stats.get_stats()
     seconds = (stats["finish_time"] - stats["start_time"]).total_seconds()
     body = stats.get("downloader/response_bytes", 0)
-    return Plain(stats.get("response_received_count", 0) - 1, seconds, body)  # less robots.txt
+    pages = stats.get("response_received_count", 0) - 1  # less robots.txt
+    return Plain(pages, seconds, body, cpu_seconds() - before)
 
 
 def run_plain(urls: list[str], concurrency: int) -> Plain:
@@ -188,18 +207,23 @@ def written(before: dict[str, tuple[int, str]], after: dict[str, tuple[int, str]
 def bench_family(family: str, base: str, work: Path, sources: Path, concurrency: int) -> None:
     """The four measurements for one family, printed."""
     inline_url, later_url = f"sqlite:///{work / family}-inline.db", f"sqlite:///{work / family}-later.db"
-    inline = run_crawl(family, Options(inline_url, AGENT, sources), base)
+    inline, inline_cpu = run_crawl(family, Options(inline_url, AGENT, sources), base)
     urls = fetched_urls(inline_url, family)
     plain = run_plain(urls, concurrency)
-    later = run_crawl(family, Options(later_url, AGENT, sources, handoff="later"), base)
+    later, later_cpu = run_crawl(family, Options(later_url, AGENT, sources, handoff="later"), base)
     before = snapshot(inline_url)
-    idle = run_crawl(family, Options(inline_url, AGENT, sources), base)
+    idle, _ = run_crawl(family, Options(inline_url, AGENT, sources), base)
     changes = written(before, snapshot(inline_url))
     documents = ", ".join(f"{n} {s}" for s, n in sorted(inline.counts.documents.items()))
     print(f"{family}: {len(urls)} pages ({documents})")
-    print(f"  plain Scrapy, no pipeline        {plain.rate:7.1f} pages/s")
-    for label, view in (("ingest in-line", inline), ("ingest later  ", later)):
-        print(f"  diplowatch crawl, {label} {rate(view):7.1f} pages/s   ratio {rate(view) / plain.rate:.2f}")
+    pages = len(urls)
+    cost = 1000 * plain.cpu / pages
+    print(f"  plain Scrapy, no pipeline        {plain.rate:7.1f} pages/s   {cost:5.1f} ms CPU/page")
+    for label, view, cpu in (("ingest in-line", inline, inline_cpu), ("ingest later  ", later, later_cpu)):
+        print(
+            f"  diplowatch crawl, {label} {rate(view):7.1f} pages/s   {1000 * cpu / pages:5.1f} ms CPU/page"
+            f"   ratio {rate(view) / plain.rate:.2f} (CPU: {plain.cpu / cpu:.2f})"
+        )
     counts = idle.counts
     print(
         f"  idle round: {counts.requests} requests ({counts.not_modified} × 304), "

@@ -1,15 +1,17 @@
-"""In-line ingest beside a crawl: a process of its own reads and archives the pages the crawl stores.
+"""In-line ingest beside a crawl: a process of its own stores what the crawl fetched and archives it.
 
 Reading a page (parse, hash, sketch) and writing it cost the CPU Scrapy needs to download: in the
-crawl's own process they shared one interpreter lock with the reactor, and each item waited for its
-ingest. Here the crawl only stores raw pages and sends their ids down a pipe; this process takes
-what has arrived, up to BATCH pages, reads them and archives them in one transaction
-(`workers.batch.ingest_chunk`), and sends back each page's outcomes for the crawl's counts.
+crawl's own process they shared one interpreter lock with the reactor, and each item waited for
+its ingest. Here the crawl's writer thread sends each batch of items down a pipe and waits only
+until this process has stored them (raw pages and fetch records, one transaction, as before);
+between two such batches this process archives the stored pages, up to BATCH per transaction
+(`workers.batch.ingest_chunk`, read ahead of it), and sends back what each page became for the
+crawl's counts. It is the crawl's one writer, so SQLite never makes two writers wait for each other.
 At the end the crawl waits for the backlog. A page this process never got to (it died, or the
 crawl was killed) stays stored and not ingested: reconcile or the next ingest brings it in.
 
 It is started with `python -m crawler.ingester` (not multiprocessing: a crawl may itself run in
-a daemonic process, which may not have children of its kind), dies with the crawl and leaves
+a daemonic process, which may not have children of that kind), dies with the crawl and leaves
 Ctrl-C to it. Nothing here imports Scrapy.
 """
 
@@ -24,21 +26,40 @@ import sys
 import threading
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
+from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
 
+from crawler.items import Checked, Fetched, FetchFailed, Revalidated
 from workers.ingest import Outcome, Reading, Thresholds, read_stored
 
 log = logging.getLogger(__name__)
 
-BATCH = 100  # pages per transaction at most
-Results = list[tuple[int, list[Outcome]]]  # (raw page id, its outcomes), a batch at a time
+Item = Fetched | Checked | Revalidated | FetchFailed
+BATCH = 100  # pages per ingest transaction at most
+MAX_ERROR_CHARS = 300
+# What a fetched page became: (its role, its URL, its documents' outcomes), a batch at a time.
+Results = list[tuple[str, str, list[Outcome]]]
+
+
+def one_line(error: BaseException) -> str:
+    """An error as one short line (database errors carry the statement over many lines)."""
+    if isinstance(error, StoreFailed):
+        return str(error)
+    cause = error.orig if isinstance(error, DBAPIError) else error  # without the statement and values
+    text = " ".join(str(cause).split())
+    return f"{type(error).__name__}: {text}"[:MAX_ERROR_CHARS]
+
+
+class StoreFailed(Exception):
+    """The ingest process could not store a batch of items (its error, as one line)."""
 
 
 class Ingester:
-    """The crawl's side: sends raw page ids, collects outcomes (a thread reads them as they come)."""
+    """The crawl's side: stores batches of items through the process, collects what pages became."""
 
-    def __init__(self, database_url: str, thresholds: Thresholds) -> None:
+    def __init__(self, database_url: str, source: str, thresholds: Thresholds) -> None:
         to_child, self._from_us = os.pipe()
         self._to_us, from_child = os.pipe()
         command = [
@@ -46,6 +67,7 @@ class Ingester:
             "-m",
             "crawler.ingester",
             database_url,
+            source,
             str(thresholds.duplicate),
             str(thresholds.excerpt),
             str(os.getpid()),
@@ -57,27 +79,38 @@ class Ingester:
         os.close(from_child)
         self._sending = Connection(self._from_us, readable=False)
         self._receiving = Connection(self._to_us, writable=False)
+        self._replies: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
         self._results: queue.SimpleQueue[Results] = queue.SimpleQueue()
-        self.sent = 0
         self._reader = threading.Thread(target=self._read, name="diplowatch-ingest-results", daemon=True)
         self._reader.start()
 
-    def send(self, raw_ids: Sequence[int]) -> None:
-        """Hand stored pages on (never blocks for long: the other side reads all the time)."""
-        if raw_ids:
-            self._sending.send(list(raw_ids))
-            self.sent += len(raw_ids)
+    def store(self, items: Sequence[Item]) -> list[int | None]:
+        """Store the items in one transaction (in the ingest process); each one's raw page id, if any.
+        One caller at a time (the pipeline's writer thread)."""
+        try:
+            self._sending.send(("store", list(items)))
+        except OSError as error:
+            raise StoreFailed(f"the in-line ingest process is gone: {error}") from None
+        kind, value = self._replies.get()
+        if kind != "stored":
+            raise StoreFailed(value)
+        return list(value)
 
     def _read(self) -> None:
-        """Move outcomes from the pipe to the queue until the other side is done (or gone)."""
+        """Hand replies to the writer thread and outcomes to the queue until the other side is done."""
         try:
-            while (results := self._receiving.recv()) is not None:
-                self._results.put(results)
+            while (message := self._receiving.recv()) is not None:
+                kind, value = message
+                if kind == "ingested":
+                    self._results.put(value)
+                else:
+                    self._replies.put((kind, value))
         except (EOFError, OSError):
             log.warning("the in-line ingest process ended early: pages it did not archive wait for reconcile")
+        self._replies.put(("failed", "the in-line ingest process has ended"))
 
     def ready(self) -> Results:
-        """Outcomes that have arrived so far (never waits)."""
+        """What pages became, of those archived so far (never waits)."""
         found: Results = []
         while True:
             try:
@@ -86,7 +119,7 @@ class Ingester:
                 return found
 
     def finish(self) -> Results:
-        """Say there is no more, wait for the backlog to be archived; the outcomes not taken yet."""
+        """Say there is no more, wait for the backlog to be archived; what is not taken yet."""
         with contextlib.suppress(OSError):  # it is gone already
             self._sending.send(None)
         self._sending.close()
@@ -96,26 +129,50 @@ class Ingester:
         return self.ready()
 
 
-def serve(database_url: str, thresholds: Thresholds, receiving: Connection, sending: Connection) -> None:
-    """The ingest process's loop: take what has arrived (up to BATCH), read it, archive it, report."""
-    from store import db
+def serve(
+    factory: sessionmaker[Session],
+    source: str,
+    thresholds: Thresholds,
+    receiving: Connection,
+    sending: Connection,
+) -> None:
+    """The process's loop: store what the crawl sends at once; archive stored pages in between."""
+    from crawler.persist import persist
+    from store.db import transaction
     from workers.batch import ingest_chunk
 
-    factory = db.session_factory(db.create(database_url))
-    waiting: list[int] = []
+    backlog: list[tuple[int, str, str]] = []  # stored pages: raw id, role, URL
     more = True
-    while more or waiting:
-        if not waiting:
-            more = _take(receiving, waiting)
-        while more and len(waiting) < BATCH and receiving.poll():
-            more = _take(receiving, waiting)
-        batch, waiting = waiting[:BATCH], waiting[BATCH:]
-        if not batch:
+    while more or backlog:
+        if backlog and not (more and receiving.poll()):
+            batch, backlog = backlog[:BATCH], backlog[BATCH:]
+            ids = [raw_id for raw_id, _, _ in batch]
+            with factory() as session:
+                readings = [_read(session, raw_id) for raw_id in ids]
+            outcomes = ingest_chunk(factory, ids, thresholds, readings)
+            done = [(role, url, found) for (_, role, url), found in zip(batch, outcomes, strict=True)]
+            sending.send(("ingested", done))
             continue
-        with factory() as session:
-            readings = [_read(session, raw_id) for raw_id in batch]
-        outcomes = ingest_chunk(factory, batch, thresholds, readings)
-        sending.send(list(zip(batch, outcomes, strict=True)))
+        try:
+            message = receiving.recv()
+        except EOFError:
+            message = None
+        if message is None:  # the crawl has ended: archive the backlog, then stop
+            more = False
+            continue
+        _, items = message
+        try:
+            with transaction(factory) as session:
+                raw_ids = [persist(session, source, item) for item in items]
+        except Exception as error:
+            sending.send(("failed", one_line(error)))
+            continue
+        sending.send(("stored", raw_ids))
+        backlog += [
+            (raw_id, item.role, item.url)
+            for item, raw_id in zip(items, raw_ids, strict=True)
+            if raw_id is not None and isinstance(item, Fetched)
+        ]
     sending.send(None)
 
 
@@ -128,31 +185,20 @@ def _read(session: Session, raw_id: int) -> Reading | None:
         return None
 
 
-def _take(receiving: Connection, waiting: list[int]) -> bool:
-    """Add the next message's ids to `waiting`; False once the crawl says there is no more."""
-    try:
-        ids = receiving.recv()
-    except EOFError:
-        return False
-    if ids is None:
-        return False
-    waiting += ids
-    return True
-
-
 def main(args: list[str]) -> None:
-    """`python -m crawler.ingester DATABASE_URL DUPLICATE EXCERPT PARENT_PID IN_FD OUT_FD`."""
-    from store import redact
+    """`python -m crawler.ingester DATABASE_URL SOURCE DUPLICATE EXCERPT PARENT_PID IN_FD OUT_FD`."""
+    from store import db, redact
     from workers import processes
 
-    database_url, duplicate, excerpt, parent, in_fd, out_fd = args
+    database_url, source, duplicate, excerpt, parent, in_fd, out_fd = args
     processes.die_with_parent(int(parent))
     processes.ignore_interrupts()
     redact.install()
     redact.remember(database_url)
     receiving = Connection(int(in_fd), writable=False)
     sending = Connection(int(out_fd), readable=False)
-    serve(database_url, Thresholds(float(duplicate), float(excerpt)), receiving, sending)
+    factory = db.session_factory(db.create(database_url))
+    serve(factory, source, Thresholds(float(duplicate), float(excerpt)), receiving, sending)
 
 
 if __name__ == "__main__":

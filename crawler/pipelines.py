@@ -14,12 +14,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from scrapy.crawler import Crawler
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawler import counts
 from crawler.handoff import DEFAULT
-from crawler.ingester import Ingester
+from crawler.ingester import Ingester, Results, one_line
 from crawler.items import Checked, Fetched, FetchFailed, Revalidated
 from crawler.persist import persist
 from store import db, fetches
@@ -28,7 +27,6 @@ from workers.ingest import Outcome, Thresholds
 
 Item = Fetched | Checked | Revalidated | FetchFailed
 BATCH = 100  # items per transaction at most
-MAX_ERROR_CHARS = 300
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +39,6 @@ HANDOFF = "DIPLOWATCH_HANDOFF"
 def item_url(item: Item) -> str:
     """The URL an item is about."""
     return item.url if isinstance(item, Fetched) else item.key
-
-
-def one_line(error: BaseException) -> str:
-    """An error as one short line (database errors carry the statement over many lines)."""
-    cause = error.orig if isinstance(error, DBAPIError) else error  # without the statement and values
-    text = " ".join(str(cause).split())
-    return f"{type(error).__name__}: {text}"[:MAX_ERROR_CHARS]
 
 
 class ArchivePipeline:
@@ -66,7 +57,6 @@ class ArchivePipeline:
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="diplowatch-archive")
         self.waiting: list[tuple[Item, asyncio.Future[int | None]]] = []
         self.stored_ids: dict[int, None] = {}  # raw pages this crawl stored (or found stored), in order
-        self.handed: dict[int, tuple[str, str]] = {}  # raw pages in ingest: (role, URL), for the counts
         self.writer: asyncio.Task[None] | None = None
 
     @classmethod
@@ -77,7 +67,7 @@ class ArchivePipeline:
         duplicate, excerpt = (float(value) for value in settings.getlist(THRESHOLDS))
         thresholds = Thresholds(duplicate, excerpt)
         inline = (settings.get(HANDOFF) or DEFAULT) == "inline"
-        ingester = Ingester(settings[DATABASE_URL], thresholds) if inline else None
+        ingester = Ingester(settings[DATABASE_URL], settings[SOURCE], thresholds) if inline else None
         return cls(crawler, factory, settings[SOURCE], thresholds, ingester)
 
     async def process_item(self, item: Any) -> Any:
@@ -124,15 +114,12 @@ class ArchivePipeline:
 
     def write(self, items: list[Item]) -> list[int | None]:
         """Raw pages and fetch records in one transaction, then the hand-off (runs on the writer thread)."""
-        with transaction(self.factory) as session:
-            raw_ids = [persist(session, self.source, item) for item in items]
-        stored = [raw_id for raw_id in raw_ids if raw_id is not None]
-        self.stored_ids.update(dict.fromkeys(stored))
-        if self.ingester is not None:
-            for item, raw_id in zip(items, raw_ids, strict=True):
-                if raw_id is not None and isinstance(item, Fetched):
-                    self.handed[raw_id] = (item.role, item.url)
-            self.ingester.send(stored)
+        if self.ingester is not None:  # the ingest process is the crawl's one writer
+            raw_ids = self.ingester.store(items)
+        else:
+            with transaction(self.factory) as session:
+                raw_ids = [persist(session, self.source, item) for item in items]
+        self.stored_ids.update(dict.fromkeys(raw_id for raw_id in raw_ids if raw_id is not None))
         return raw_ids
 
     def remember_unstored(self, item: Item, error: Exception) -> None:
@@ -158,12 +145,11 @@ class ArchivePipeline:
         if item.role == "discovery":
             self.stats.inc_value(counts.STORED_DISCOVERY)
 
-    def tally_ingested(self, results: list[tuple[int, list[Outcome]]] | None = None) -> None:
+    def tally_ingested(self, results: Results | None = None) -> None:
         """Count what the pages in-line ingest has archived became (by default: those back so far)."""
         if self.ingester is None:
             return
-        for raw_id, outcomes in self.ingester.ready() if results is None else results:
-            role, url = self.handed.pop(raw_id, ("page", f"raw page {raw_id}"))
+        for role, url, outcomes in self.ingester.ready() if results is None else results:
             self.tally(role, url, outcomes)
 
     def tally(self, role: str, url: str, outcomes: list[Outcome]) -> None:
