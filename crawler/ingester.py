@@ -5,10 +5,11 @@ crawl's own process they shared one interpreter lock with the reactor, and each 
 its ingest. Here the crawl's writer thread sends each batch of items down a pipe and waits only
 until this process has stored them (raw pages and fetch records, one transaction, as before);
 between two such batches this process archives the stored pages, up to BATCH per transaction
-(`workers.batch.ingest_chunk`, read ahead of it), and sends back what each page became for the
-crawl's counts. It is the crawl's one writer, so SQLite never makes two writers wait for each other.
-At the end the crawl waits for the backlog. A page this process never got to (it died, or the
-crawl was killed) stays stored and not ingested: reconcile or the next ingest brings it in.
+(`workers.batch.ingest_chunk`, read ahead by a reader process from the bytes in hand), and sends
+back what each page became for the crawl's counts. It is the crawl's one writer, so SQLite never makes two
+writers wait for each other. At the end the crawl waits for the backlog. A page this process
+never got to (it died, or the crawl was killed) stays stored and not ingested: reconcile or the
+next ingest brings it in.
 
 It is started with `python -m crawler.ingester` (not multiprocessing: a crawl may itself run in
 a daemonic process, which may not have children of that kind), dies with the crawl and leaves
@@ -19,20 +20,25 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import multiprocessing
 import os
 import queue
 import subprocess
 import sys
 import threading
 from collections.abc import Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.items import Checked, Fetched, FetchFailed, Revalidated
-from workers.ingest import Outcome, Reading, Thresholds, read_stored
+
+if TYPE_CHECKING:  # the process imports ingest (parsers and all) only once it is storing already
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from workers.ingest import Outcome, Reading, Thresholds
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +46,7 @@ Item = Fetched | Checked | Revalidated | FetchFailed
 BATCH = 100  # pages per ingest transaction at most
 MAX_ERROR_CHARS = 300
 # What a fetched page became: (its role, its URL, its documents' outcomes), a batch at a time.
-Results = list[tuple[str, str, list[Outcome]]]
+Results = list[tuple[str, str, list["Outcome"]]]
 
 
 def one_line(error: BaseException) -> str:
@@ -129,28 +135,54 @@ class Ingester:
         return self.ready()
 
 
+_early: dict[tuple[str, str, float, float], Ingester] = {}
+
+
+def start_early(database_url: str, source: str, thresholds: Thresholds) -> None:
+    """Start the process before Scrapy does (it takes seconds to import what it needs), for the
+    crawl's pipeline to take (`take`); one that is never taken is finished by `discard_early`."""
+    key = (database_url, source, thresholds.duplicate, thresholds.excerpt)
+    _early.setdefault(key, Ingester(database_url, source, thresholds))
+
+
+def take(database_url: str, source: str, thresholds: Thresholds) -> Ingester:
+    """The process started early for this crawl, or a new one."""
+    found = _early.pop((database_url, source, thresholds.duplicate, thresholds.excerpt), None)
+    return found or Ingester(database_url, source, thresholds)
+
+
+def discard_early() -> None:
+    """End the processes started early that no pipeline took (the crawl never began)."""
+    while _early:
+        _early.popitem()[1].finish()
+
+
 def serve(
     factory: sessionmaker[Session],
     source: str,
-    thresholds: Thresholds,
+    limits: tuple[float, float],
     receiving: Connection,
     sending: Connection,
+    readers: Executor,
 ) -> None:
     """The process's loop: store what the crawl sends at once; archive stored pages in between."""
-    from crawler.persist import persist
+    from crawler.persist import persist, raw_headers
     from store.db import transaction
-    from workers.batch import ingest_chunk
 
-    backlog: list[tuple[int, str, str]] = []  # stored pages: raw id, role, URL
+    # Stored pages waiting to be archived: raw id, role, URL, and their reading under way in the
+    # reader process (parsing on the other core while this one writes).
+    backlog: list[tuple[int, str, str, Future[Reading]]] = []
     more = True
     while more or backlog:
         if backlog and not (more and receiving.poll()):
+            from workers.batch import ingest_chunk
+            from workers.ingest import Thresholds
+
+            thresholds = Thresholds(*limits)
             batch, backlog = backlog[:BATCH], backlog[BATCH:]
-            ids = [raw_id for raw_id, _, _ in batch]
-            with factory() as session:
-                readings = [_read(session, raw_id) for raw_id in ids]
-            outcomes = ingest_chunk(factory, ids, thresholds, readings)
-            done = [(role, url, found) for (_, role, url), found in zip(batch, outcomes, strict=True)]
+            ids = [raw_id for raw_id, _, _, _ in batch]
+            outcomes = ingest_chunk(factory, ids, thresholds, [reading.result() for *_, reading in batch])
+            done = [(role, url, found) for (_, role, url, _), found in zip(batch, outcomes, strict=True)]
             sending.send(("ingested", done))
             continue
         try:
@@ -168,21 +200,13 @@ def serve(
             sending.send(("failed", one_line(error)))
             continue
         sending.send(("stored", raw_ids))
+        # Read from the bytes in hand, as `read_stored` would read them back from the raw page.
         backlog += [
-            (raw_id, item.role, item.url)
+            (raw_id, item.role, item.url, readers.submit(_read, item.body, item.url, raw_headers(item)))
             for item, raw_id in zip(items, raw_ids, strict=True)
             if raw_id is not None and isinstance(item, Fetched)
         ]
     sending.send(None)
-
-
-def _read(session: Session, raw_id: int) -> Reading | None:
-    """A page read ahead of its batch's transaction; None if it cannot be (ingest then tries itself)."""
-    try:
-        return read_stored(session, raw_id)
-    except Exception:
-        log.exception("raw page %s could not be read ahead", raw_id)
-        return None
 
 
 def main(args: list[str]) -> None:
@@ -197,8 +221,28 @@ def main(args: list[str]) -> None:
     redact.remember(database_url)
     receiving = Connection(int(in_fd), writable=False)
     sending = Connection(int(out_fd), readable=False)
-    factory = db.session_factory(db.create(database_url))
-    serve(factory, source, Thresholds(float(duplicate), float(excerpt)), receiving, sending)
+    # One reader, forked (and started at once) before this process has a database connection: it
+    # only parses, so what it inherits is never a connection to close under this process's feet.
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(1, context, _start_reader, (os.getpid(),)) as pool:
+        pool.submit(int).result()
+        factory = db.session_factory(db.create(database_url))
+        serve(factory, source, (float(duplicate), float(excerpt)), receiving, sending, pool)
+
+
+def _read(data: bytes, url: str, headers: dict[str, Any]) -> Reading:
+    """Read a page in the reader process (which imports the parsers on its first page)."""
+    from workers.ingest import read
+
+    return read(data, url, headers)
+
+
+def _start_reader(parent: int) -> None:
+    """The reader dies with this process and leaves Ctrl-C to the crawl."""
+    from workers import processes
+
+    processes.die_with_parent(parent)
+    processes.ignore_interrupts()
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from scrapy.crawler import Crawler
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawler import counts
+from crawler import ingester as ingesters
 from crawler.handoff import DEFAULT
 from crawler.ingester import Ingester, Results, one_line
 from crawler.items import Checked, Fetched, FetchFailed, Revalidated
@@ -67,7 +68,7 @@ class ArchivePipeline:
         duplicate, excerpt = (float(value) for value in settings.getlist(THRESHOLDS))
         thresholds = Thresholds(duplicate, excerpt)
         inline = (settings.get(HANDOFF) or DEFAULT) == "inline"
-        ingester = Ingester(settings[DATABASE_URL], settings[SOURCE], thresholds) if inline else None
+        ingester = ingesters.take(settings[DATABASE_URL], settings[SOURCE], thresholds) if inline else None
         return cls(crawler, factory, settings[SOURCE], thresholds, ingester)
 
     async def process_item(self, item: Any) -> Any:

@@ -16,7 +16,7 @@ from typing import Any, cast
 
 from scrapy.crawler import CrawlerProcess
 
-from crawler import config, counts, plan
+from crawler import config, counts, ingester, plan
 from crawler.config import Source, SourceConfigError
 from crawler.crawllog import FETCHED_FROM
 from crawler.handoff import DEFAULT, HANDOFFS
@@ -174,6 +174,17 @@ def crawl(name: str, options: Options, base_url: str | None = None) -> Crawled:
     if not source.enabled:
         raise SourceConfigError(f"source {name!r} is disabled (enabled: false in the sources file)")
     base_url = base_url or source.fetch_from
+    if options.handoff == "inline":
+        ingester.start_early(options.database_url, name, options.thresholds)
+    try:
+        return _crawl(source, options, base_url)
+    finally:
+        ingester.discard_early()
+
+
+def _crawl(source: Source, options: Options, base_url: str | None) -> Crawled:
+    """The crawl itself, once the source is known to be crawlable."""
+    name = source.name
     factory = db.session_factory(db.open_engine(options.database_url))
     with factory() as session:
         crawl_plan = plan.load(session, source, base_url)
