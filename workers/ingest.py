@@ -192,16 +192,19 @@ def read(data: bytes, url: str | None, headers: Mapping[str, Any] | None = None)
         parsed = parsers.parse(
             data, url=url, content_type=headers.get("content-type"), selectors=headers.get(SELECTORS_HEADER)
         )
-        documents = one_per_key(parsed.documents)
+        documents = list(one_per_key(parsed.documents))
+        fmt, degraded = parsed.format, parsed.degraded
+        del parsed  # each document is let go as it is prepared (a transcript's turns with it)
     except ParseError as error:
         return Reading(None, failure=error)
     except Exception as error:  # a parser bug: the page waits for `reparse` after the fix
         log.exception("parser failed on %s", url or "a stored page")
         return Reading(None, failure=ParseError(f"internal error: {type(error).__name__}: {error}", "ingest"))
     heap.give_back(len(data))  # what the parse freed, before preparing makes more
-    prepared = tuple(prepare(document) for document in documents)
+    documents.reverse()  # popped in page order: each is let go once prepared
+    prepared = tuple(prepare(documents.pop()) for _ in range(len(documents)))
     heap.give_back(len(data))
-    return Reading(parsed.format, prepared, None, parsed.degraded)
+    return Reading(fmt, prepared, None, degraded)
 
 
 def read_stored(session: Session, raw_page_id: int) -> Reading:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from store import search_index
 from store.models import SketchAnchor, Version
+from workers import heap
 
 VERSIONS: Table = Version.__table__  # type: ignore[assignment]
 ANCHORS: Table = SketchAnchor.__table__  # type: ignore[assignment]
@@ -69,7 +70,9 @@ class Pending:
         """Write what is held: versions in the order they were made, search entries, then anchors."""
         if self.versions:
             connection.execute(INSERT_VERSIONS, self.versions)
+            text = sum(len(row["body"]) for row in self.versions)
             self.versions = []
+            heap.give_back(text)  # the bodies (and their UTF-8) freed: the search texts take fresh pages
         if self.search:
             search_index.insert_new(connection, self.search)
             self.search = []
