@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -44,6 +45,23 @@ def normalize(text: str) -> str:
     """
     lines = (_SPACES.sub(" ", line).strip() for line in unicodedata.normalize("NFC", text).splitlines())
     return "\n".join(line for line in lines if line)
+
+
+def normalized_pieces(text: str, size: int = 1 << 16) -> Iterator[str]:
+    """`normalize(text)` a piece of about `size` characters at a time, so a long text is never copied
+    whole: joined with line breaks, the (non-empty) pieces are `normalize(text)`.
+
+    Pieces are cut after a line break, which no step works across: NFC never composes or reorders
+    across one, and lines are folded one by one.
+    """
+    start = 0
+    while start < len(text):
+        cut = text.find("\n", start + size)
+        end = len(text) if cut < 0 else cut + 1
+        piece = normalize(text[start:end])
+        if piece:
+            yield piece
+        start = end
 
 
 @dataclass(frozen=True, slots=True)

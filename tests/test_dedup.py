@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import replace
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from store import raw
 from store.db import transaction
+from store.diff import normalize, normalized_pieces
 from store.models import DocumentLink
 from tests.conftest import SEEDS
 from workers import dedup, parsers
@@ -115,3 +117,24 @@ def test_unrelated_short_texts_are_never_linked(factory: sessionmaker[Session]) 
     store(factory, replace(base, key="a", body="图片"))
     assert store(factory, replace(base, key="b", body="图片")).status == "new"
     assert links(factory) == set()
+
+
+TRICKY = [
+    "",
+    "\n\n",
+    "一\r\n二\r\n\r\n三",
+    "a\u0301 e\n\u0301x\n\u2028  y  \u3000z\x85w\x0cv",
+    "  前后  \n\n\t中间\u00a0空白\n" * 5,
+]
+
+
+def test_normalizing_a_piece_at_a_time_is_normalizing_the_whole() -> None:
+    for text in TRICKY:
+        for size in (1, 2, 3, 7, 1 << 16):
+            assert "\n".join(normalized_pieces(text, size)) == normalize(text), (text, size)
+
+
+def test_a_long_text_hashes_as_its_normalized_whole() -> None:
+    text = "".join(f"第{n}段 \u3000正文\r\n\n" for n in range(30_000))
+    assert len(text) > 1 << 16
+    assert dedup.content_hash(text) == hashlib.sha256(normalize(text).encode("utf-8")).hexdigest()

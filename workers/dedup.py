@@ -17,7 +17,8 @@ import numpy as np
 import numpy.typing as npt
 import xxhash
 
-from store.diff import normalize  # the diff and the hash agree on what whitespace is
+from store.diff import normalize as normalize  # dedup.normalize: the form the hash is taken of
+from store.diff import normalized_pieces  # the diff and the hash agree on what whitespace is
 from store.folding import fold  # the one folding: dedup, search and alert filters share it
 
 SHINGLE = 5  # characters; long enough that statements on the same topic share few shingles
@@ -38,8 +39,11 @@ class Similarity:
 
 
 def content_hash(text: str) -> str:
-    """SHA-256 of the normalized text, hex."""
-    return hashlib.sha256(normalize(text).encode("utf-8")).hexdigest()
+    """SHA-256 of the normalized text, hex (hashed a piece at a time: a long text is not copied whole)."""
+    digest = hashlib.sha256()
+    for number, piece in enumerate(normalized_pieces(text)):
+        digest.update((f"\n{piece}" if number else piece).encode("utf-8"))
+    return digest.hexdigest()
 
 
 def sketch(text: str, size: int = SKETCH_SIZE) -> tuple[int, ...]:
