@@ -22,6 +22,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import psycopg
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -109,6 +111,9 @@ def main() -> None:
         if args.pg:
             fresh = lambda run_name: fresh_postgres(args.pg, f"diplowatch_memory_{run_name}")  # noqa: E731
             measure("postgresql", fresh, big, size)
+            with psycopg.connect(args.pg, autocommit=True) as connection:
+                for run_name in ("small", "seed", "worker"):
+                    connection.execute(f"DROP DATABASE IF EXISTS diplowatch_memory_{run_name} WITH (FORCE)")
         measure("sqlite", lambda run_name: f"sqlite:///{folder / run_name}.db", big, size)
 
 
