@@ -342,7 +342,7 @@ class SearchText(Base):
     """A document's current text as search reads it: folded, with what the filters and order need.
 
     The postings live beside it and are not models: an FTS5 table of character unigrams and
-    bigrams on SQLite, GIN indexes over `search_grams(folded)` on PostgreSQL (see store/search_index.py).
+    bigrams on SQLite, GIN indexes over `search_lexemes(folded)` on PostgreSQL (see store/search_index.py).
     """
 
     __tablename__ = "search_texts"
