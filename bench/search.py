@@ -270,6 +270,9 @@ def query_set(corpus: Corpus, per_length: int, seed: int = 11) -> dict[int, list
     return found
 
 
+SLOWEST: list[tuple[float, str]] = []  # (seconds, query) of every query asked, for the report
+
+
 def latencies(
     engine: Engine, queries: dict[int, list[str]], warm: dict[int, list[str]]
 ) -> dict[int, list[float]]:
@@ -286,7 +289,9 @@ def latencies(
             for run in runs:
                 started = time.perf_counter()
                 search(session, run)
-                timings.setdefault(length, []).append(time.perf_counter() - started)
+                elapsed = time.perf_counter() - started
+                timings.setdefault(length, []).append(elapsed)
+                SLOWEST.append((elapsed, run))
     return timings
 
 
@@ -326,6 +331,10 @@ def report(
     every = [value for values in timings.values() for value in values]
     p50, p95 = 1000 * statistics.median(every), 1000 * percentile(every, 0.95)
     print(f"    all      p50 {p50:6.1f} ms   p95 {p95:6.1f} ms")
+    worst = sorted(SLOWEST, reverse=True)[:5]
+    slowest = ", ".join(f"{run} {1000 * seconds:.0f} ms" for seconds, run in worst)
+    print(f"    slowest: {slowest}")
+    SLOWEST.clear()
 
 
 def main() -> None:
