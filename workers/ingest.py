@@ -249,6 +249,7 @@ def ingest_many(
         for page, reading in zip(pages, given, strict=True)
     ]
     absent = _absent_keys(session, done)
+    _look_up_sources(session, {p.document.source for reading in done for p in reading.documents})
     # A re-ingest voids an earlier failure of the page (a failing page's own record is updated).
     voided = sorted(
         {
@@ -261,11 +262,23 @@ def ingest_many(
         session.execute(delete(ParseFailure).where(ParseFailure.raw_page_id.in_(voided)))
     formats = {page.id: reading.format for page, reading in zip(pages, done, strict=True)}
     text = sum(len(prepared.document.body) for reading in done for prepared in reading.documents)
+    held = pending.hold(session)  # versions, search entries and anchors are written at the end
+    # The near-duplicate lookups of the new documents, read at once (they see the stored anchors
+    # as of now, and the chunk's own, which it keeps: nothing else writes anchors meanwhile, since
+    # this transaction holds the matching turn, or is SQLite's one writer).
+    wanted = {
+        v
+        for reading in done
+        for p in reading.documents
+        if p.matchable and p.document.key in absent
+        for v in p.sketch
+    }
+    if wanted:
+        held.remember(sorted(wanted), _stored_postings(session, sorted(wanted)))
     # Each reading is let go once its page is archived: a large page's search text and the rest of
     # what reading made need not wait for the chunk's end (held versions keep only their own values).
     del given
     done.reverse()
-    pending.hold(session)  # versions and anchors are written at the end, in two statements
     try:
         results = [
             _ingest_page(session, page, done.pop(), thresholds, alert_history, absent) for page in pages
@@ -277,6 +290,19 @@ def ingest_many(
     pending.release(session)
     raw.mark_ingested_many(session, formats)
     return results
+
+
+POSTINGS_SLICE = {"postgresql": 20_000, "sqlite": 250}  # values a query (SQLite: terms of a UNION)
+
+
+def _stored_postings(session: Session, values: Sequence[int]) -> list[tuple[int, int]]:
+    """`anchors.postings` of many values, in a few queries."""
+    connection = session.connection()
+    size = POSTINGS_SLICE.get(connection.dialect.name, 250)
+    rows: list[tuple[int, int]] = []
+    for start in range(0, len(values), size):
+        rows += anchors.postings(connection, values[start : start + size])
+    return rows
 
 
 def _absent_keys(session: Session, readings: Sequence[Reading]) -> set[str]:
@@ -722,6 +748,15 @@ def _add_comments(
     return tuple(added)
 
 
+def _look_up_sources(session: Session, names: set[str]) -> None:
+    """Cache the ids of the sources of many documents at once (see `_source_id`)."""
+    cache: dict[str, int] = session.info.setdefault("source_ids", {})
+    wanted = sorted(names - cache.keys())
+    if wanted:
+        found = session.execute(select(Source.name, Source.id).where(Source.name.in_(wanted)))
+        cache.update({name: source_id for name, source_id in found})
+
+
 def _source_id(session: Session, name: str) -> int:
     """The id of source `name`, created on first sight (cached for the session's life)."""
     cache: dict[str, int] = session.info.setdefault("source_ids", {})
@@ -777,7 +812,9 @@ def _similar(session: Session, values: tuple[int, ...]) -> list[tuple[Candidate,
         rows = anchors.similar_candidates(connection, values, dedup.MIN_SHARED, CANDIDATES)
     else:  # the stored anchors and those the chunk holds, counted together
         distinct = sorted(set(values))
-        postings = anchors.postings(connection, distinct) + held.postings(distinct)
+        postings = held.known_postings(distinct)
+        if postings is None:
+            postings = anchors.postings(connection, distinct) + held.postings(distinct)
         rows = anchors.sharing(postings, dedup.MIN_SHARED, CANDIDATES)
     if not rows:
         return []

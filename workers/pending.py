@@ -43,6 +43,17 @@ class Pending:
     search: list[search_index.Entry] = field(default_factory=list)  # of documents new to the index
     anchors: dict[int, tuple[tuple[int, ...], bool]] = field(default_factory=dict)  # id → (values, excerpt)
     by_value: defaultdict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    # The stored postings of the values the chunk's new documents look up, read once at its start
+    # (None: not read, or no longer true since the chunk replaced stored anchors), and the anchors
+    # the chunk has written since: together they answer a lookup without a query.
+    stored: dict[int, list[int]] | None = None
+    written: defaultdict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+
+    def remember(self, values: Sequence[int], rows: Sequence[tuple[int, int]]) -> None:
+        """Keep the stored postings (`anchors.postings` rows) of these values."""
+        self.stored = {value: [] for value in values}
+        for value, document_id in rows:
+            self.stored[value].append(document_id)
 
     def add_anchors(self, document_id: int, values: Sequence[int], is_excerpt: bool) -> None:
         """Hold a document's anchors (its distinct sketch values)."""
@@ -52,7 +63,9 @@ class Pending:
             self.by_value[value].append(document_id)
 
     def drop_anchors(self, document_id: int) -> None:
-        """Forget the anchors held for a document (its sketch is being replaced)."""
+        """Forget the anchors held for a document (its sketch is being replaced, and its stored
+        anchors deleted: the postings read at the start may name them)."""
+        self.stored = None
         values, _ = self.anchors.pop(document_id, ((), False))
         for value in values:
             self.by_value[value].remove(document_id)
@@ -61,6 +74,19 @@ class Pending:
         """(value, document id) of the held anchors with these values, as `anchors.postings` reads
         stored ones."""
         return [(value, document_id) for value in values for document_id in self.by_value.get(value, ())]
+
+    def known_postings(self, values: Sequence[int]) -> list[tuple[int, int]] | None:
+        """Every posting of these values, stored or the chunk's, without a query; None when the
+        postings read at the start do not cover them (or are no longer true)."""
+        stored = self.stored
+        if stored is None or any(value not in stored for value in values):
+            return None
+        return [
+            (value, document_id)
+            for value in values
+            for ids in (stored[value], self.written.get(value, ()), self.by_value.get(value, ()))
+            for document_id in ids
+        ]
 
     def sketch(self, document_id: int) -> tuple[tuple[int, ...], bool] | None:
         """A held document's anchors (sorted) and whether it is an excerpt, or None."""
@@ -83,6 +109,8 @@ class Pending:
                 connection.exec_driver_sql(INSERT_ANCHORS_PG, (ids, values))
             else:
                 connection.exec_driver_sql(INSERT_ANCHORS_SQLITE, list(zip(ids, values, strict=True)))
+            for value, written in self.by_value.items():
+                self.written[value].extend(written)
             self.anchors.clear()
             self.by_value.clear()
 
