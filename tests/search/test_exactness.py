@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from diplowatch.seed import seed
 from store import archive, db
+from store import search as search_module
 from store.folding import fold, fold_lines
 from store.search import SearchFilters, search
 from tests.conftest import PG_TEST_DB, PG_URL, SEEDS, corpus_dir
@@ -110,7 +111,20 @@ def everything(session: Session, query: str) -> list[int]:
         cursor = page.next_cursor
 
 
-def test_results_equal_a_scan_of_the_folded_texts(corpus_archive: sessionmaker[Session]) -> None:
+@pytest.mark.parametrize(
+    "limits",
+    [
+        {},
+        {"WALK_FROM": 0},  # SQLite: pages walk the documents and probe the postings
+        {"CANDIDATE_CAP": 0},  # every term counts as common: pages walk the documents, checking texts
+    ],
+    ids=["as set", "walking the postings", "walking the texts"],
+)
+def test_results_equal_a_scan_of_the_folded_texts(
+    corpus_archive: sessionmaker[Session], limits: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in limits.items():
+        monkeypatch.setattr(search_module, name, value)
     documents = texts(corpus_archive)
     asked = queries(documents)
     assert len(asked) >= 200 and {len(fold(q.split()[0])) for q in asked} >= set(range(1, 9))
