@@ -292,13 +292,14 @@ def ingest_many(
     return results
 
 
-POSTINGS_SLICE = {"postgresql": 20_000, "sqlite": 250}  # values a query (SQLite: terms of a UNION)
+# Values a query: SQLite runs a UNION of one term per value, and a larger one costs more per value.
+POSTINGS_SLICE = {"postgresql": 20_000, "sqlite": 64}
 
 
 def _stored_postings(session: Session, values: Sequence[int]) -> list[tuple[int, int]]:
     """`anchors.postings` of many values, in a few queries."""
     connection = session.connection()
-    size = POSTINGS_SLICE.get(connection.dialect.name, 250)
+    size = POSTINGS_SLICE.get(connection.dialect.name, 64)
     rows: list[tuple[int, int]] = []
     for start in range(0, len(values), size):
         rows += anchors.postings(connection, values[start : start + size])
