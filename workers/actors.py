@@ -130,6 +130,8 @@ def ingest_pages(raw_page_ids: list[int], again: bool = False) -> list[list[Outc
     with rt.factory() as session:
         ids = list(raw_page_ids) if again else queue.not_ingested(session, raw_page_ids)
         readings = [_read(session, raw_id) for raw_id in ids]
+    if not ids:  # a repeated message: every page is ingested already
+        return []
     alone: list[int] = []
 
     def later(
