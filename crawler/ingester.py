@@ -168,7 +168,9 @@ def serve(
     """The process's loop: store what the crawl sends at once; archive stored pages in between."""
     from crawler.persist import persist, raw_headers
     from store.db import transaction
+    from store.search_index import takes_grams
 
+    grams = takes_grams(factory.kw["bind"].dialect.name)
     # Stored pages waiting to be archived: raw id, role, URL, and their reading under way in the
     # reader process (parsing on the other core while this one writes).
     backlog: list[tuple[int, str, str, Future[Reading]]] = []
@@ -202,7 +204,12 @@ def serve(
         sending.send(("stored", raw_ids))
         # Read from the bytes in hand, as `read_stored` would read them back from the raw page.
         backlog += [
-            (raw_id, item.role, item.url, readers.submit(_read, item.body, item.url, raw_headers(item)))
+            (
+                raw_id,
+                item.role,
+                item.url,
+                readers.submit(_read, item.body, item.url, raw_headers(item), grams),
+            )
             for item, raw_id in zip(items, raw_ids, strict=True)
             if raw_id is not None and isinstance(item, Fetched)
         ]
@@ -230,11 +237,11 @@ def main(args: list[str]) -> None:
         serve(factory, source, (float(duplicate), float(excerpt)), receiving, sending, pool)
 
 
-def _read(data: bytes, url: str, headers: dict[str, Any]) -> Reading:
+def _read(data: bytes, url: str, headers: dict[str, Any], grams: bool) -> Reading:
     """Read a page in the reader process (which imports the parsers on its first page)."""
     from workers.ingest import read
 
-    return read(data, url, headers)
+    return read(data, url, headers, grams)
 
 
 def _start_reader(parent: int) -> None:

@@ -162,8 +162,8 @@ class Reading:
     degraded: str | None = None
 
 
-def prepare(document: ParsedDocument) -> Prepared:
-    """Hash and sketch one parsed document.
+def prepare(document: ParsedDocument, grams: bool = True) -> Prepared:
+    """Hash and sketch one parsed document (and its search grams, when `grams`: see `read`).
 
     A transcript's turns go into `extras` as places in the body and leave the document: their
     texts are the body's, and need not stay in memory while it is written.
@@ -176,12 +176,17 @@ def prepare(document: ParsedDocument) -> Prepared:
     folded = "".join(lines)  # = dedup.fold(body): line breaks fold away
     sketch, matchable = dedup.sketch_folded(folded), len(folded) >= MIN_MATCH_CHARS
     del folded
-    searchable = search_index.searchable(document.title, document.body, lines)
+    searchable = search_index.searchable(document.title, document.body, lines, grams)
     return Prepared(document, body_hash, sketch, matchable, searchable, extras)
 
 
-def read(data: bytes, url: str | None, headers: Mapping[str, Any] | None = None) -> Reading:
+def read(
+    data: bytes, url: str | None, headers: Mapping[str, Any] | None = None, grams: bool = True
+) -> Reading:
     """Parse a page's bytes and prepare its documents (pure, so it can run in any process).
+
+    `grams`: work out the search index's grams too, for a store that is given them
+    (`search_index.takes_grams`); any store accepts a reading made with them.
 
     `headers` are the stored response headers: the Content-Type says the charset, and the crawler
     puts the source's configured selectors under SELECTORS_HEADER. Whatever goes wrong here depends
@@ -202,7 +207,7 @@ def read(data: bytes, url: str | None, headers: Mapping[str, Any] | None = None)
         return Reading(None, failure=ParseError(f"internal error: {type(error).__name__}: {error}", "ingest"))
     heap.give_back(len(data))  # what the parse freed, before preparing makes more
     documents.reverse()  # popped in page order: each is let go once prepared
-    prepared = tuple(prepare(documents.pop()) for _ in range(len(documents)))
+    prepared = tuple(prepare(documents.pop(), grams) for _ in range(len(documents)))
     heap.give_back(len(data))
     return Reading(fmt, prepared, None, degraded)
 
@@ -210,7 +215,7 @@ def read(data: bytes, url: str | None, headers: Mapping[str, Any] | None = None)
 def read_stored(session: Session, raw_page_id: int) -> Reading:
     """Read a stored raw page by id."""
     page = raw.load(session, raw_page_id)
-    return read(page.data, page.url, page.headers)
+    return read(page.data, page.url, page.headers, search_index.takes_grams(session.get_bind().dialect.name))
 
 
 def ingest(

@@ -13,8 +13,9 @@ from diplowatch.cli import cli
 from store import raw
 from store.db import transaction
 from store.search import QueryError, SearchFilters, search
+from tests.conftest import CORPUS
 from workers.document import Comment, Document
-from workers.ingest import Outcome, Thresholds, archive, prepare
+from workers.ingest import Outcome, Thresholds, archive, ingest, prepare, read_stored
 
 DAY = datetime(2025, 3, 1, 12, tzinfo=UTC)
 
@@ -294,3 +295,18 @@ def test_an_uncommitted_document_is_found_in_its_transaction_and_gone_after_a_ro
     kept = store(factory, doc("h", "留下", "留下的文本。", 1))
     assert found(factory, "幽灵") == []
     assert found(factory, "文本") == [kept.document_id]
+
+
+def test_a_page_read_for_the_store_is_found_with_or_without_grams(factory: sessionmaker[Session]) -> None:
+    """Readers skip the grams for a store that makes its own (PostgreSQL); SQLite's FTS5 is given them."""
+    post = sorted((CORPUS / "jekyll-mirror").glob("*/*.md"))[0]
+    with transaction(factory) as session:
+        raw_id = raw.add(session, post.read_bytes(), origin="test:grams")
+        reading = read_stored(session, raw_id)
+        given = session.get_bind().dialect.name == "sqlite"
+        assert [p.searchable.grams is not None for p in reading.documents] == [given]
+        [outcome] = ingest(session, raw_id, Thresholds(), reading)
+    title = reading.documents[0].document.title
+    words = [title[i : i + 2] for i in range(len(title) - 1) if title[i : i + 2].isalpha()][:5]
+    assert words and all(found(factory, word) == [outcome.document_id] for word in words)
+    assert found(factory, f'"{title}"') == [outcome.document_id]
