@@ -39,6 +39,7 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         _rebuild_sqlite(["value", "document_id"], with_rowid=False)
     else:
+        op.execute("SET LOCAL maintenance_work_mem = '256MB'")  # 64 rows a document: big sorts
         op.drop_index("ix_sketch_anchors_value", table_name="sketch_anchors")
         op.drop_constraint("pk_sketch_anchors", "sketch_anchors", type_="primary")
         op.create_primary_key("pk_sketch_anchors", "sketch_anchors", ["value", "document_id"])
@@ -50,6 +51,7 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         _rebuild_sqlite(["document_id", "value"], with_rowid=True)
     else:
+        op.execute("SET LOCAL maintenance_work_mem = '256MB'")
         op.drop_constraint("pk_sketch_anchors", "sketch_anchors", type_="primary")
         op.create_primary_key("pk_sketch_anchors", "sketch_anchors", ["document_id", "value"])
     op.create_index("ix_sketch_anchors_value", "sketch_anchors", ["value"])
