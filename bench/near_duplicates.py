@@ -17,15 +17,19 @@ import argparse
 import os
 import random
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import psycopg
 from sqlalchemy import Connection, bindparam, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+# This tree's code, not whatever tree the venv's editable install points at.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from store import anchors, db
 from workers import dedup, ingest
 
