@@ -80,7 +80,11 @@ class Ingester:
             str(to_child),
             str(from_child),
         ]
-        self.process = subprocess.Popen(command, pass_fds=(to_child, from_child))
+        # The child imports from where this process did (as multiprocessing's spawn does), not from
+        # whatever `crawler` package its working folder or the installed one holds.
+        paths = os.pathsep.join(path for path in sys.path if path)
+        env = {**os.environ, "PYTHONPATH": paths}
+        self.process = subprocess.Popen(command, pass_fds=(to_child, from_child), env=env)
         os.close(to_child)
         os.close(from_child)
         self._sending = Connection(self._from_us, readable=False)
