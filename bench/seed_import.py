@@ -41,7 +41,7 @@ def make_files(folder: Path, count: int) -> int:
 WITHOUT_INDEX = (
     "from store import search_index as s; "
     "s.searchable = lambda title, body, lines=None, with_grams=True: s.Searchable('', ''); "
-    "s.index_document = s.index_new = s.insert_new = s.add_comments = lambda *args, **kwargs: None; "
+    "s.index_document = s.insert_new = s.add_comments = lambda *args, **kwargs: None; "
     "from diplowatch.cli import main; main()"
 )
 

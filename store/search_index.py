@@ -13,7 +13,7 @@ gram list is stored twice. The index is written in the same transaction as the v
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from operator import add
 from typing import Any
@@ -242,8 +242,8 @@ def _drop_pending(connection: Connection) -> None:
 def new_entry(
     document_id: int, row: Mapping[str, Any], text: Searchable, comments: Sequence[str] = ()
 ) -> Entry:
-    """The entry of a document archived in this transaction, from its documents `row` as inserted
-    (published_at, source_id, kind, speakers): no lookup of what the index held, since it held nothing."""
+    """A document's entry from its documents `row` (published_at, source_id, kind, speakers): for one
+    archived in this transaction, as inserted (no lookup of what the index held: it held nothing)."""
     return Entry(
         document_id,
         sort_key(row["published_at"]),
@@ -254,17 +254,6 @@ def new_entry(
         fold_comments(comments),
         text.grams,
     )
-
-
-def index_new(
-    connection: Connection,
-    document_id: int,
-    row: Mapping[str, Any],
-    text: Searchable,
-    comments: Sequence[str] = (),
-) -> None:
-    """Index a document archived in this transaction (see `new_entry`)."""
-    insert_new(connection, [new_entry(document_id, row, text, comments)])
 
 
 DOCUMENT_FIELDS = select(
@@ -286,21 +275,11 @@ def index_document(
     `text` is `searchable(title, body)` when the caller has it already (ingest's read phase).
     """
     text = text or searchable(title, body)
-    published_at, source_id, kind, speakers = connection.execute(DOCUMENT_FIELDS, {"id": document_id}).one()
-    if comments is None:
-        folded_comments = connection.execute(STORED_COMMENTS, {"id": document_id}).scalar() or ""
-    else:
-        folded_comments = fold_comments(comments)
-    entry = Entry(
-        document_id,
-        sort_key(published_at),
-        source_id,
-        kind,
-        speakers_text(speakers or ()),
-        text.folded,
-        folded_comments,
-        text.grams,
-    )
+    row = dict(connection.execute(DOCUMENT_FIELDS, {"id": document_id}).one()._mapping)
+    entry = new_entry(document_id, row, text, comments or ())
+    if comments is None:  # keep those already indexed
+        stored = connection.execute(STORED_COMMENTS, {"id": document_id}).scalar()
+        entry = replace(entry, comments=stored or "")
     write(connection, [entry])
 
 

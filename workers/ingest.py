@@ -101,7 +101,6 @@ MARK_PAGE_SEEN = (
     )
     .values(seen_at=bindparam("at"))
 )
-INSERT_VERSION = insert(VERSIONS)
 SAME_TEXT = (
     select(DOCUMENTS.c.id)
     .where(DOCUMENTS.c.content_sha256 == bindparam("hash"), DOCUMENTS.c.id != bindparam("id"))
@@ -703,7 +702,7 @@ def _add_version(
     }
     held = pending.holding(session)
     if held is None:
-        session.connection().execute(INSERT_VERSION, row)
+        session.connection().execute(pending.INSERT_VERSIONS, row)
     else:
         held.versions.append(row)
 
