@@ -168,10 +168,15 @@ def enqueue_ingest(factory: sessionmaker[Session], raw_ids: Sequence[int], cover
     first; returns how many pages."""
     with transaction(factory) as session:
         claimed = queue.claim(session, raw_ids, utcnow(), covered_for)
-    size = runtime().batch
-    for start in range(0, len(claimed), size):
-        ACTORS["ingest_batch"].send(claimed[start : start + size])
+    send_batches(claimed)
     return len(claimed)
+
+
+def send_batches(raw_ids: Sequence[int], again: bool = False) -> None:
+    """Send `ingest_batch` messages for the pages, a batch of the runtime's size each."""
+    size = runtime().batch
+    for start in range(0, len(raw_ids), size):
+        ACTORS["ingest_batch"].send(list(raw_ids[start : start + size]), again)
 
 
 def run_crawl(source: str, base_url: str | None = None) -> int:
@@ -290,9 +295,7 @@ def reparse(phase: str = REPARSE_PHASES[0], after: int = 0) -> int:
     rt = runtime()
     with rt.factory() as session:
         batch = reparse_step(session, phase, after, REPARSE_BATCH)
-    size = rt.batch
-    for start in range(0, len(batch), size):
-        ACTORS["ingest_batch"].send([raw_id for _, raw_id in batch[start : start + size]], True)
+    send_batches([raw_id for _, raw_id in batch], again=True)
     if len(batch) == REPARSE_BATCH:
         ACTORS["reparse"].send(phase, batch[-1][0])
     elif phase != REPARSE_PHASES[-1]:
