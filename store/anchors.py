@@ -11,13 +11,13 @@ few common ones changes no decision; the comparison itself still uses the whole 
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Sequence
-from functools import cache
-from typing import Any
 
-from sqlalchemy import Connection, Select, Table, bindparam, select, text, union_all
+from sqlalchemy import Connection, Table, text
 
+from store import db
 from store.models import SketchAnchor
 
 ANCHORS: Table = SketchAnchor.__table__  # type: ignore[assignment]
@@ -31,17 +31,14 @@ _POSTINGS_PG = text(
 )
 
 
-@cache
-def _postings(count: int, cap: int) -> Select[Any]:
-    """One statement reading at most `cap + 1` rows for each of `count` values."""
-    parts = [
-        select(ANCHORS.c.value, ANCHORS.c.document_id)
-        .where(ANCHORS.c.value == bindparam(f"v{i}"))
-        .limit(cap + 1)
-        .subquery()  # SQLite takes LIMIT inside a compound select only in a subquery
-        for i in range(count)
-    ]
-    return select(union_all(*(select(part) for part in parts)).subquery())
+# SQLite: the values as one JSON array, each probed once, its rows stopped at the (cap + 1)-th
+# document id (the first cap + 1 in key order, as a LIMIT would read): 0.9 µs a value, where a
+# UNION of 64 limited subqueries cost 10 µs (statement built and parameters bound per value).
+_POSTINGS_SQLITE = (
+    "SELECT j.value, a.document_id FROM json_each(?) AS j JOIN sketch_anchors AS a ON a.value = j.value"
+    " AND a.document_id <= coalesce((SELECT b.document_id FROM sketch_anchors AS b WHERE b.value = j.value"
+    " ORDER BY b.document_id LIMIT 1 OFFSET ?), 9223372036854775807)"
+)
 
 
 def postings(
@@ -51,11 +48,10 @@ def postings(
     if not values:
         return []
     if connection.dialect.name == "postgresql":
-        found = connection.execute(_POSTINGS_PG, {"values": list(values), "take": cap + 1})
+        found = connection.execute(_POSTINGS_PG, {"values": db.int_array(values), "take": cap + 1})
         return [(row[0], row[1]) for row in found]
-    statement = _postings(len(values), cap)
-    rows = connection.execute(statement, {f"v{i}": v for i, v in enumerate(values)})
-    return [(row[0], row[1]) for row in rows]
+    found = connection.exec_driver_sql(_POSTINGS_SQLITE, (json.dumps(list(values)), cap))
+    return [(row[0], row[1]) for row in found]
 
 
 def sharing(

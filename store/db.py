@@ -11,7 +11,7 @@ import fcntl
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -66,6 +66,13 @@ class DatabaseError(Exception):
 
 class NotAnArchive(DatabaseError):
     """The database is there but holds no diplowatch archive (missing, empty, foreign, other version)."""
+
+
+def int_array(values: Iterable[int]) -> str:
+    """A PostgreSQL array literal of integers, to bind as text and cast (`%s::bigint[]`): psycopg's
+    own list dumper checks each element with a regular expression, which cost the seed's writer a
+    quarter of its CPU for a chunk's anchors."""
+    return "{" + ",".join(map(str, values)) + "}"
 
 
 def parse_url(url: str) -> URL:

@@ -296,17 +296,15 @@ def ingest_many(
     return results
 
 
-# Values a query: SQLite runs a UNION of one term per value, and a larger one costs more per value.
-POSTINGS_SLICE = {"postgresql": 20_000, "sqlite": 64}
+POSTINGS_SLICE = 20_000  # values a query
 
 
 def _stored_postings(session: Session, values: Sequence[int]) -> list[tuple[int, int]]:
     """`anchors.postings` of many values, in a few queries."""
     connection = session.connection()
-    size = POSTINGS_SLICE.get(connection.dialect.name, 64)
     rows: list[tuple[int, int]] = []
-    for start in range(0, len(values), size):
-        rows += anchors.postings(connection, values[start : start + size])
+    for start in range(0, len(values), POSTINGS_SLICE):
+        rows += anchors.postings(connection, values[start : start + POSTINGS_SLICE])
     return rows
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, insert
 from sqlalchemy.orm import Session
 
-from store import search_index
+from store import db, search_index
 from store.models import SketchAnchor, Version
 from workers import heap
 
@@ -106,7 +106,7 @@ class Pending:
             ids = [document_id for document_id, (values, _) in self.anchors.items() for _ in values]
             values = [value for held, _ in self.anchors.values() for value in held]
             if connection.dialect.name == "postgresql":
-                connection.exec_driver_sql(INSERT_ANCHORS_PG, (ids, values))
+                connection.exec_driver_sql(INSERT_ANCHORS_PG, (db.int_array(ids), db.int_array(values)))
             else:
                 connection.exec_driver_sql(INSERT_ANCHORS_SQLITE, list(zip(ids, values, strict=True)))
             for value, written in self.by_value.items():
