@@ -60,7 +60,13 @@ def sharing(
     """(document id, shared values) of the documents sharing at least `min_shared` rare values,
     most shared first (ties by id, so the choice is stable)."""
     per_value = Counter(value for value, _ in rows)
-    shared = Counter(document_id for value, document_id in rows if per_value[value] <= cap)
+    return most_shared(
+        Counter(document_id for value, document_id in rows if per_value[value] <= cap), min_shared, limit
+    )
+
+
+def most_shared(shared: Counter[int], min_shared: int, limit: int) -> list[tuple[int, int]]:
+    """(document id, shared values) of those sharing at least `min_shared`, most first, ties by id."""
     found = [(document_id, n) for document_id, n in shared.items() if n >= min_shared]
     return sorted(found, key=lambda pair: (-pair[1], pair[0]))[:limit]
 

@@ -815,10 +815,11 @@ def _similar(session: Session, values: tuple[int, ...]) -> list[tuple[Candidate,
         rows = anchors.similar_candidates(connection, values, dedup.MIN_SHARED, CANDIDATES)
     else:  # the stored anchors and those the chunk holds, counted together
         distinct = sorted(set(values))
-        postings = held.known_postings(distinct)
-        if postings is None:
+        found_rows = held.sharing(distinct, dedup.MIN_SHARED, CANDIDATES)
+        if found_rows is None:
             postings = anchors.postings(connection, distinct) + held.postings(distinct)
-        rows = anchors.sharing(postings, dedup.MIN_SHARED, CANDIDATES)
+            found_rows = anchors.sharing(postings, dedup.MIN_SHARED, CANDIDATES)
+        rows = found_rows
     if not rows:
         return []
     # A document's anchors are exactly its current sketch, so one query brings every candidate's.

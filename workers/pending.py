@@ -11,7 +11,7 @@ still sees the ones before it.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Table, insert
 from sqlalchemy.orm import Session
 
 from store import db, search_index
+from store.anchors import COMMON_VALUE_DOCUMENTS, most_shared
 from store.models import SketchAnchor, Version
 from workers import heap
 
@@ -75,18 +76,24 @@ class Pending:
         stored ones."""
         return [(value, document_id) for value in values for document_id in self.by_value.get(value, ())]
 
-    def known_postings(self, values: Sequence[int]) -> list[tuple[int, int]] | None:
-        """Every posting of these values, stored or the chunk's, without a query; None when the
-        postings read at the start do not cover them (or are no longer true)."""
+    def sharing(self, values: Sequence[int], min_shared: int, limit: int) -> list[tuple[int, int]] | None:
+        """`anchors.sharing` of every posting of these values, stored or the chunk's, counted without
+        a query or a row per posting; None when the postings read at the start do not cover them
+        (or are no longer true)."""
         stored = self.stored
-        if stored is None or any(value not in stored for value in values):
+        if stored is None or not stored.keys() >= set(values):
             return None
-        return [
-            (value, document_id)
-            for value in values
-            for ids in (stored[value], self.written.get(value, ()), self.by_value.get(value, ()))
-            for document_id in ids
-        ]
+        written, held = self.written, self.by_value
+        rare: list[int] = []  # the documents holding each value held by at most the cap
+        for value in values:
+            ids = stored[value]
+            if value in written:
+                ids = ids + written[value]
+            if value in held:
+                ids = ids + held[value]
+            if len(ids) <= COMMON_VALUE_DOCUMENTS:
+                rare += ids
+        return most_shared(Counter(rare), min_shared, limit)
 
     def sketch(self, document_id: int) -> tuple[tuple[int, ...], bool] | None:
         """A held document's anchors (sorted) and whether it is an excerpt, or None."""
@@ -103,16 +110,20 @@ class Pending:
             search_index.insert_new(connection, self.search)
             self.search = []
         if self.anchors:
-            ids = [document_id for document_id, (values, _) in self.anchors.items() for _ in values]
-            values = [value for held, _ in self.anchors.values() for value in held]
             if connection.dialect.name == "postgresql":
+                ids = [document_id for document_id, (values, _) in self.anchors.items() for _ in values]
+                values = [value for held, _ in self.anchors.values() for value in held]
                 connection.exec_driver_sql(INSERT_ANCHORS_PG, (db.int_array(ids), db.int_array(values)))
             else:
-                connection.exec_driver_sql(INSERT_ANCHORS_SQLITE, list(zip(ids, values, strict=True)))
-            for value, written in self.by_value.items():
-                self.written[value].extend(written)
+                pairs = [(document_id, v) for document_id, (held, _) in self.anchors.items() for v in held]
+                connection.exec_driver_sql(INSERT_ANCHORS_SQLITE, pairs)
+            if self.written:
+                for value, written in self.by_value.items():
+                    self.written[value].extend(written)
+                self.by_value.clear()
+            else:  # the usual case, a chunk's one flush: its held postings become the written ones
+                self.written, self.by_value = self.by_value, defaultdict(list)
             self.anchors.clear()
-            self.by_value.clear()
 
 
 def holding(session: Session) -> Pending | None:
