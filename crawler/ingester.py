@@ -26,6 +26,7 @@ import queue
 import subprocess
 import sys
 import threading
+from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from multiprocessing.connection import Connection
@@ -44,6 +45,7 @@ log = logging.getLogger(__name__)
 
 Item = Fetched | Checked | Revalidated | FetchFailed
 BATCH = 100  # pages per ingest transaction at most
+MAX_BACKLOG = 10 * BATCH  # stored pages waiting to be archived, at most, before the crawl waits
 MAX_ERROR_CHARS = 300
 # What a fetched page became: (its role, its URL, its documents' outcomes), a batch at a time.
 Results = list[tuple[str, str, list["Outcome"]]]
@@ -129,22 +131,27 @@ class Ingester:
                 return found
 
     def finish(self) -> Results:
-        """Say there is no more, wait for the backlog to be archived; what is not taken yet."""
+        """Say there is no more, wait for the backlog to be archived; what is not taken yet.
+
+        The process has written all it will once it says so: its exit (its reader's, the
+        interpreter's teardown) is waited for by `end`, after the crawl is logged."""
         with contextlib.suppress(OSError):  # it is gone already
             self._sending.send(None)
         self._sending.close()
         self._reader.join()
         self._receiving.close()
-        self.process.wait()
+        _ending.append(self.process)
         return self.ready()
 
 
 _early: dict[tuple[str, str, float, float], Ingester] = {}
+_ending: list[subprocess.Popen[bytes]] = []  # processes that said they are done, exiting
+EXIT_WAIT = 30.0  # seconds a finished ingest process has to exit before it is killed
 
 
 def start_early(database_url: str, source: str, thresholds: Thresholds) -> None:
     """Start the process before Scrapy does (it takes seconds to import what it needs), for the
-    crawl's pipeline to take (`take`); one that is never taken is finished by `discard_early`."""
+    crawl's pipeline to take (`take`); one that is never taken is finished by `end`."""
     key = (database_url, source, thresholds.duplicate, thresholds.excerpt)
     _early.setdefault(key, Ingester(database_url, source, thresholds))
 
@@ -155,10 +162,21 @@ def take(database_url: str, source: str, thresholds: Thresholds) -> Ingester:
     return found or Ingester(database_url, source, thresholds)
 
 
-def discard_early() -> None:
-    """End the processes started early that no pipeline took (the crawl never began)."""
+def end() -> None:
+    """End the processes started early that no pipeline took (the crawl never began), and wait
+    for every finished one to exit."""
     while _early:
         _early.popitem()[1].finish()
+    while _ending:
+        process = _ending.pop()
+        try:
+            process.wait(EXIT_WAIT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+Pending = tuple[int, str, str, "Future[Reading] | None"]  # a stored page: raw id, role, URL, its reading
 
 
 def serve(
@@ -169,60 +187,134 @@ def serve(
     sending: Connection,
     readers: Executor,
 ) -> None:
-    """The process's loop: store what the crawl sends at once; archive stored pages in between."""
-    from crawler.persist import persist, raw_headers
+    """The process's loop: store what the crawl sends at once; archive stored pages in between.
+
+    A thread takes the crawl's batches as they come and hands their pages to the reader at once,
+    so the reader parses while this thread writes and a chunk's readings are done when it starts
+    (reading pages only once they were stored left the reader idle during each chunk, and the
+    writer waiting for it after). The crawl waits for its batches to be stored, so they go first;
+    then the stored pages whose readings are done are archived, up to BATCH per transaction. While
+    the backlog holds MAX_BACKLOG pages, the crawl's batches wait (and Scrapy, holding their
+    responses, slows down) until it is archived: memory stays flat however far the crawl runs ahead.
+    """
+    from crawler.persist import persist_many
     from store.db import transaction
     from store.search_index import takes_grams
+    from workers.batch import ingest_chunk
+    from workers.ingest import Thresholds
 
+    thresholds = Thresholds(*limits)
     grams = takes_grams(factory.kw["bind"].dialect.name)
-    # Stored pages waiting to be archived: raw id, role, URL, and their reading under way in the
-    # reader process (parsing on the other core while this one writes).
-    backlog: list[tuple[int, str, str, Future[Reading]]] = []
+    events: queue.SimpleQueue[Event] = queue.SimpleQueue()
+    arguments = (receiving, readers, grams, events)
+    threading.Thread(target=_receive, args=arguments, name="diplowatch-ingest-receive", daemon=True).start()
+    arrived: deque[Batch] = deque()  # batches the crawl sent, in order, waiting to be stored
+    backlog: deque[Pending] = deque()  # stored pages waiting to be archived, in order
     more = True
-    while more or backlog:
-        if backlog and not (more and receiving.poll()):
-            from workers.batch import ingest_chunk
-            from workers.ingest import Thresholds
-
-            thresholds = Thresholds(*limits)
-            batch, backlog = backlog[:BATCH], backlog[BATCH:]
+    while more or arrived or backlog:
+        while True:  # take in whatever has come (batches, the end, readings done) without waiting
+            try:
+                more = _take(events.get_nowait(), arrived) and more
+            except queue.Empty:
+                break
+        while arrived and len(backlog) < MAX_BACKLOG:
+            items, reads = arrived.popleft()
+            try:
+                with transaction(factory) as session:
+                    raw_ids = persist_many(session, source, items)
+            except Exception as error:
+                for read in reads:
+                    if read is not None:
+                        read.cancel()
+                sending.send(("failed", one_line(error)))
+                continue
+            sending.send(("stored", raw_ids))
+            backlog += [
+                (raw_id, item.role, item.url, read)
+                for item, raw_id, read in zip(items, raw_ids, reads, strict=True)
+                if raw_id is not None and isinstance(item, Fetched)
+            ]
+        ready = _ready(backlog)
+        if ready:
+            batch = [backlog.popleft() for _ in range(ready)]
             ids = [raw_id for raw_id, _, _, _ in batch]
-            outcomes = ingest_chunk(factory, ids, thresholds, [reading.result() for *_, reading in batch])
+            outcomes = ingest_chunk(factory, ids, thresholds, [_reading(read) for *_, read in batch])
             done = [(role, url, found) for (_, role, url, _), found in zip(batch, outcomes, strict=True)]
             sending.send(("ingested", done))
-            continue
-        try:
-            message = receiving.recv()
-        except EOFError:
-            message = None
-        if message is None:  # the crawl has ended: archive the backlog, then stop
-            more = False
-            continue
-        _, items = message
-        try:
-            with transaction(factory) as session:
-                raw_ids = [persist(session, source, item) for item in items]
-        except Exception as error:
-            sending.send(("failed", one_line(error)))
-            continue
-        sending.send(("stored", raw_ids))
-        # Read from the bytes in hand, as `read_stored` would read them back from the raw page.
-        backlog += [
-            (
-                raw_id,
-                item.role,
-                item.url,
-                readers.submit(_read, item.body, item.url, raw_headers(item), grams),
-            )
-            for item, raw_id in zip(items, raw_ids, strict=True)
-            if raw_id is not None and isinstance(item, Fetched)
-        ]
+        elif more or arrived or backlog:
+            # Nothing to store or archive yet: wait for a batch, the end, or a reading.
+            more = _take(events.get(), arrived) and more
     sending.send(None)
+
+
+# What the receiving thread hands the writer: a batch with its pages' readings under way, the end of
+# the crawl (None), or word that a reading is done (READ).
+Batch = tuple[list[Item], list["Future[Reading] | None"]]
+Event = Batch | str | None
+READ = "read"
+
+
+def _take(event: Event, arrived: deque[Batch]) -> bool:
+    """Note an event; False once the crawl has sent all it will."""
+    if event is None:
+        return False
+    if not isinstance(event, str):
+        arrived.append(event)
+    return True
+
+
+def _ready(backlog: deque[Pending]) -> int:
+    """How many pages at the backlog's head (BATCH at most) are read and can be archived now."""
+    ready = 0
+    for *_, read in backlog:
+        if ready == BATCH or (read is not None and not read.done()):
+            break
+        ready += 1
+    return ready
+
+
+def _reading(read: Future[Reading] | None) -> Reading | None:
+    """A page's reading; None (ingest reads the stored page itself) when the reader could not make it."""
+    if read is None:
+        return None
+    try:
+        return read.result()
+    except Exception:  # the reader process broke: the writer reads what is left itself
+        log.warning("the in-line reader failed; the ingest process reads the page itself", exc_info=True)
+        return None
+
+
+def _receive(receiving: Connection, readers: Executor, grams: bool, events: queue.SimpleQueue[Event]) -> None:
+    """Take the crawl's batches as they come, and start reading each fetched page at once, from the
+    bytes in hand (as `read_stored` would read them back from the raw page)."""
+    from crawler.persist import raw_headers
+
+    def read_done(_: Future[Reading]) -> None:
+        events.put(READ)
+
+    try:
+        while (message := receiving.recv()) is not None:
+            _, items = message
+            reads: list[Future[Reading] | None] = []
+            for item in items:
+                read = None
+                if isinstance(item, Fetched):
+                    try:
+                        read = readers.submit(_read, item.body, item.url, raw_headers(item), grams)
+                    except Exception:  # the reader is gone: the writer reads the stored page itself
+                        read = None
+                    else:
+                        read.add_done_callback(read_done)
+                reads.append(read)
+            events.put((items, reads))
+    except (EOFError, OSError):  # the crawl is gone: what is stored is archived, the rest never was
+        pass
+    events.put(None)
 
 
 def main(args: list[str]) -> None:
     """`python -m crawler.ingester DATABASE_URL SOURCE DUPLICATE EXCERPT PARENT_PID IN_FD OUT_FD`."""
-    from store import db, redact
+    from store import redact
     from workers import processes
 
     database_url, source, duplicate, excerpt, parent, in_fd, out_fd = args
@@ -232,6 +324,13 @@ def main(args: list[str]) -> None:
     redact.remember(database_url)
     receiving = Connection(int(in_fd), writable=False)
     sending = Connection(int(out_fd), readable=False)
+    # What reading and writing need is imported now, while Scrapy starts (a second or more of CPU
+    # that the crawl's first pages would otherwise wait for), and before the reader is forked, which
+    # so starts with the parsers in memory.
+    import crawler.persist  # noqa: F401
+    import workers.batch  # noqa: F401
+    from store import db
+
     # One reader, forked (and started at once) before this process has a database connection: it
     # only parses, so what it inherits is never a connection to close under this process's feet.
     context = multiprocessing.get_context("fork")

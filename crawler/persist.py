@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -58,3 +59,47 @@ def persist(session: Session, source: str, item: Fetched | Checked | Revalidated
     if item.url != item.key:  # redirected: the final URL answers conditional requests too
         fetches.record_fetch(session, source, replace(fetch, url=item.url))
     return raw_id
+
+
+def persist_many(
+    session: Session, source: str, items: Sequence[Fetched | Checked | Revalidated | FetchFailed]
+) -> list[int | None]:
+    """`persist` of each item, in order, with the raw pages, fetch records and checks written a few
+    statements for the whole batch (a statement per row was most of what storing cost the crawl's
+    writer). The rows of different items commute, so grouping keeps the result; a batch that names
+    one URL twice is written item by item, as it came."""
+    urls = [url for item in items for url in {item.key, getattr(item, "url", item.key)}]
+    if len(set(urls)) < len(urls):
+        return [persist(session, source, item) for item in items]
+    fetched = [item for item in items if isinstance(item, Fetched)]
+    pages = [raw.Fetch(i.body, origin(source), i.url, raw_headers(i), i.fetched_at) for i in fetched]
+    raw_ids = dict(zip((id(item) for item in fetched), raw.add_many(session, pages), strict=True))
+    records, checks = [], []
+    for item in fetched:
+        fetch = fetches.Fetch(
+            url=item.key,
+            role=item.role,
+            etag=item.headers.get("etag"),
+            last_modified=item.headers.get("last-modified"),
+            listed_modified=item.listed_modified,
+            raw_page_id=raw_ids[id(item)],
+            fetched_at=item.fetched_at,
+        )
+        records.append(fetch)
+        if item.url != item.key:  # redirected: the final URL answers conditional requests too
+            records.append(replace(fetch, url=item.url))
+        if item.role == "page":
+            checks.append((item.key, item.fetched_at, item.next_check))
+    fetches.record_fetches(session, source, records)
+    now = utcnow()
+    for other in items:  # rare: one statement each
+        if isinstance(other, Revalidated):
+            fetches.record_listed(session, source, other.key, other.listed_modified)
+        elif isinstance(other, FetchFailed):
+            fetches.record_failure(session, source, other.key, other.role, other.reason)
+            if other.next_check is not None:
+                checks.append((other.key, now, other.next_check))
+        elif isinstance(other, Checked):
+            checks.append((other.key, other.at, other.next_check))
+    schedule.record_checks(session, source, checks)  # after the fetches, which may add the pages' rows
+    return [raw_ids.get(id(item)) for item in items]

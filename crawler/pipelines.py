@@ -21,7 +21,7 @@ from crawler import ingester as ingesters
 from crawler.handoff import DEFAULT
 from crawler.ingester import Ingester, Results, one_line
 from crawler.items import Checked, Fetched, FetchFailed, Revalidated
-from crawler.persist import persist
+from crawler.persist import persist_many
 from store import db, fetches
 from store.db import transaction
 from workers.ingest import Outcome, Thresholds
@@ -119,7 +119,7 @@ class ArchivePipeline:
             raw_ids = self.ingester.store(items)
         else:
             with transaction(self.factory) as session:
-                raw_ids = [persist(session, self.source, item) for item in items]
+                raw_ids = persist_many(session, self.source, items)
         self.stored_ids.update(dict.fromkeys(raw_id for raw_id in raw_ids if raw_id is not None))
         return raw_ids
 

@@ -179,7 +179,7 @@ def crawl(name: str, options: Options, base_url: str | None = None) -> Crawled:
     try:
         return _crawl(source, options, base_url)
     finally:
-        ingester.discard_early()
+        ingester.end()
 
 
 def _crawl(source: Source, options: Options, base_url: str | None) -> Crawled:

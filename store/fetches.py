@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -148,10 +148,16 @@ RECORD_FETCH = {
 
 def record_fetch(session: Session, source: str, fetch: Fetch) -> None:
     """Remember a successful fetch (the first one sets `first_fetched_at`)."""
+    record_fetches(session, source, [fetch])
+
+
+def record_fetches(session: Session, source: str, fetches: Sequence[Fetch]) -> None:
+    """Remember successful fetches, in order, in one statement (as `record_fetch` one after another)."""
+    if not fetches:
+        return
     connection = session.connection()
     statement = RECORD_FETCH["postgresql" if connection.dialect.name == "postgresql" else "sqlite"]
-    connection.execute(
-        statement,
+    rows = [
         {
             "url_sha256": url_key(fetch.url),
             "url": fetch.url,
@@ -162,8 +168,10 @@ def record_fetch(session: Session, source: str, fetch: Fetch) -> None:
             "listed_modified": fetch.listed_modified,
             "last_fetched_at": fetch.fetched_at,
             "raw_page_id": fetch.raw_page_id,
-        },
-    )
+        }
+        for fetch in fetches
+    ]
+    connection.execute(statement, rows[0] if len(rows) == 1 else rows)
 
 
 def record_listed(session: Session, source: str, url: str, listed_modified: str | None) -> None:

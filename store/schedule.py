@@ -6,6 +6,7 @@ answers questions about them as plain values (for the crawl plan, `stats`, `show
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -69,10 +70,21 @@ def record_check(
     session: Session, source: str, url: str, checked_at: datetime, next_check_at: datetime | None
 ) -> None:
     """A page was asked for (answered 200 or 304): remember when, and when it is due again."""
-    session.connection().execute(
-        RECORD_CHECK,
-        {"of_source": source, "of_url": url_key(url), "checked_at": checked_at, "next_check": next_check_at},
-    )
+    record_checks(session, source, [(url, checked_at, next_check_at)])
+
+
+Check = tuple[str, datetime, datetime | None]  # a page's URL, when it was asked for, when it is due next
+
+
+def record_checks(session: Session, source: str, checks: Sequence[Check]) -> None:
+    """`record_check` of (url, checked at, next check) each, in order, in one statement."""
+    if not checks:
+        return
+    rows = [
+        {"of_source": source, "of_url": url_key(url), "checked_at": at, "next_check": next_check}
+        for url, at, next_check in checks
+    ]
+    session.connection().execute(RECORD_CHECK, rows[0] if len(rows) == 1 else rows)
 
 
 def page_checks(session: Session, source: str | None, url: str) -> PageChecks | None:
