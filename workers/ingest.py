@@ -18,7 +18,7 @@ from typing import Any, Literal
 from sqlalchemy import Table, bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from store import anchors, raw, search_index, turns
+from store import anchors, inserts, raw, search_index, turns
 from store.db import transaction
 from store.folding import fold_lines
 from store.models import Comment, Document, DocumentLink, ParseFailure, SketchAnchor, Source, Version
@@ -79,7 +79,6 @@ FIND_DOCUMENTS = (
 )
 Found = Mapping[Any, Any]  # a FIND_DOCUMENT row
 LOOK_UP: Found = {}  # `archive`'s row when the caller did not look the document up
-INSERT_DOCUMENT = insert(DOCUMENTS).returning(DOCUMENTS.c.id)
 CURRENT_PAGE = select(VERSIONS.c.raw_page_id).where(
     VERSIONS.c.document_id == bindparam("id"), VERSIONS.c.number == bindparam("number")
 )
@@ -587,7 +586,7 @@ def _create(session: Session, prepared: Prepared, fetch: Sighting, thresholds: T
     """A document seen for the first time: link it to what it copies or excerpts, then keep it."""
     parsed, values = prepared.document, prepared.sketch
     row = _document_row(session, parsed, prepared.body_hash, fetch.at)
-    document_id: int = session.connection().execute(INSERT_DOCUMENT, row).scalar_one()
+    document_id: int = inserts.insert_returning(session.connection(), DOCUMENTS, row, "id")
     _add_version(session, document_id, 1, prepared, fetch.raw_page_id)
     _add_comments(session, document_id, parsed.comments, fetch.raw_page_id, new=True)
     comments = [comment.text for comment in parsed.comments]
@@ -700,7 +699,7 @@ def _add_version(
     }
     held = pending.holding(session)
     if held is None:
-        session.connection().execute(pending.INSERT_VERSIONS, row)
+        inserts.insert_many(session.connection(), VERSIONS, [row])
     else:
         held.versions.append(row)
 

@@ -16,17 +16,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert
+from sqlalchemy import Connection, Table
 from sqlalchemy.orm import Session
 
-from store import db, search_index
+from store import db, inserts, search_index
 from store.anchors import COMMON_VALUE_DOCUMENTS, most_shared
 from store.models import SketchAnchor, Version
 from workers import heap
 
 VERSIONS: Table = Version.__table__  # type: ignore[assignment]
 ANCHORS: Table = SketchAnchor.__table__  # type: ignore[assignment]
-INSERT_VERSIONS = insert(VERSIONS)
 # All of a chunk's anchors in one statement: two arrays zipped by unnest (PostgreSQL), or the
 # driver's executemany, past per-row parameter handling (SQLite, in-process).
 INSERT_ANCHORS_PG = (
@@ -102,7 +101,7 @@ class Pending:
     def flush(self, connection: Connection) -> None:
         """Write what is held: versions in the order they were made, search entries, then anchors."""
         if self.versions:
-            connection.execute(INSERT_VERSIONS, self.versions)
+            inserts.insert_many(connection, VERSIONS, self.versions)
             text = sum(len(row["body"]) for row in self.versions)
             self.versions = []
             heap.give_back(text)  # the bodies (and their UTF-8) freed: the search texts take fresh pages

@@ -1,0 +1,67 @@
+"""Hot inserts past SQLAlchemy's per-call work: a table's INSERT as the driver's own SQL, its values
+converted by the columns' own bind processors (the same conversions `Connection.execute` makes).
+
+Ingest inserts a document row per new document and a chunk's version rows at once; through
+`Connection.execute` each call built its parameters anew (cache key, parameter dictionary, a
+processor per value), which cost more than the insert itself on SQLite. The rows are the same:
+the driver gets the very values SQLAlchemy would have given it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Connection, Table
+from sqlalchemy.engine import Dialect
+
+Processor = Callable[[Any], Any] | None
+
+
+@lru_cache(maxsize=32)
+def _statement(
+    table: Table, columns: tuple[str, ...], returning: str | None, dialect: Dialect
+) -> tuple[str, list[Processor]]:
+    """The driver's INSERT of `columns` (returning one column, or nothing) and each column's processor."""
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})"
+    if returning:
+        sql += f" RETURNING {returning}"
+    processors: list[Processor] = [
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
+    ]
+    return sql, processors
+
+
+def _values(row: Mapping[str, Any], columns: tuple[str, ...], processors: list[Processor]) -> tuple[Any, ...]:
+    """A row's values in column order, converted for the driver."""
+    return tuple(
+        row[name] if process is None else process(row[name])
+        for name, process in zip(columns, processors, strict=True)
+    )
+
+
+def insert_returning(connection: Connection, table: Table, row: Mapping[str, Any], returning: str) -> Any:
+    """Insert one row (every column given) and return one column of it (its id)."""
+    columns = tuple(row)
+    sql, processors = _statement(table, columns, returning, connection.dialect)
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, _values(row, columns, processors))
+        return cursor.fetchone()[0]
+    finally:
+        cursor.close()
+
+
+def insert_many(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert rows that all give the same columns."""
+    if not rows:
+        return
+    columns = tuple(rows[0])
+    sql, processors = _statement(table, columns, None, connection.dialect)
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(sql, [_values(row, columns, processors) for row in rows])
+    finally:
+        cursor.close()
