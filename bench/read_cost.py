@@ -22,7 +22,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from store import search_index
-from store.folding import fold_lines
+from store.folding import fold_lines_joined
+from store.search_index import SEPARATOR
 from tests.corpus_copies import make_copies
 from workers import dedup, parsers
 from workers.document import Document, one_per_key
@@ -55,10 +56,12 @@ def by_phase(files: Sequence[bytes]) -> dict[str, float]:
         except parsers.ParseError:
             continue
         for document in documents:
-            lines = timed("fold", spent, fold_lines, document.body)
+            joined = timed("fold", spent, fold_lines_joined, document.body, SEPARATOR)
             timed("hash", spent, dedup.content_hash, document.body)
-            timed("sketch", spent, dedup.sketch_folded, "".join(lines))
-            timed("search text", spent, search_index.searchable, document.title, document.body, lines)
+            folded = timed("search text", spent, search_index.folded_joined, document.title, joined)
+            start = search_index.body_start(folded)
+            timed("sketch", spent, dedup.sketch_folded, folded, dedup.SKETCH_SIZE, SEPARATOR, start)
+            timed("search text", spent, search_index.gram_tokens, folded)
     return spent
 
 

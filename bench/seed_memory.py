@@ -7,7 +7,9 @@ process (ru_maxrss, the whole process's peak, imports included):
 - `diplowatch seed` of the small original file: the cost of the imports alone;
 - `diplowatch seed` of the large file;
 - a worker's ingest of the large file as one stored raw page (`ingest_alone`, the crawl's and
-  Dramatiq's path): the page is stored by another process first, as the crawler does.
+  Dramatiq's path): the page is stored by another process first, as the crawler does;
+- `diplowatch seed` of three such files at once (three different transcripts): memory should
+  follow the largest file, not the sum.
 
     python bench/seed_memory.py [--mb 19] [--pg postgresql://postgres@127.0.0.1:5432/postgres | --pg '']
 """
@@ -51,17 +53,20 @@ INGEST = (
 )
 
 
-def big_transcript(path: Path, megabytes: float) -> int:
-    """A transcript of about `megabytes` MB: the header, then the body's lines over and over, numbered."""
+def big_transcript(path: Path, megabytes: float, variant: int = 0) -> int:
+    """A transcript of about `megabytes` MB: the header, then the body's lines over and over, numbered
+    (a `variant` other than 0 is another transcript: its own English title and numbering)."""
     lines = TRANSCRIPT.read_text(encoding="utf-8").splitlines()
     head, body, tail = lines[:7], [line for line in lines[7:-1] if line.strip()], lines[-1]
+    if variant:
+        head[2] += f" (Part {variant})"
     target = int(megabytes * 1_000_000)
     with path.open("w", encoding="utf-8") as out:
         out.write("\n".join(head) + "\n")
         written, round_ = 0, 0
         while written < target:
             for line in body:
-                text = f"{line}（第{round_}轮）\n"
+                text = f"{line}（第{round_}轮）\n" if not variant else f"{line}（{variant}·第{round_}轮）\n"
                 out.write(text)
                 written += len(text.encode())
             round_ += 1
@@ -82,17 +87,19 @@ def run(code: str, *args: str) -> tuple[int, str]:
         return usage.ru_maxrss * 1024, out.read().strip()
 
 
-def measure(store: str, database: Callable[[str], str], big: Path, size: int) -> None:
-    """Print the three figures for one store; `database(name)` gives a fresh, empty database's URL."""
+def measure(store: str, database: Callable[[str], str], big: Path, size: int, three: Path) -> None:
+    """Print the four figures for one store; `database(name)` gives a fresh, empty database's URL."""
     small, _ = run(SEED, database("small"), str(TRANSCRIPT))
     seeded, summary = run(SEED, database("seed"), str(big))
     url = database("worker")
     _, raw_id = run(STORE, url, str(big))
     ingested, outcomes = run(INGEST, url, raw_id)
+    all_three, three_summary = run(SEED, database("three"), str(three))
     print(f"{store}: imports alone (seeding a {TRANSCRIPT.stat().st_size:,}-byte file): {small / 1e6:.0f} MB")
     print(f"{store}: seed of a {size / 1e6:.1f} MB file: {seeded / 1e6:.0f} MB = {seeded / size:.1f}×")
     print(f"{store}: worker ingest of it (ingest_alone): {ingested / 1e6:.0f} MB = {ingested / size:.1f}×")
-    print(f"{store}: (seed: {summary}; worker: {outcomes})")
+    print(f"{store}: seed of three such files: {all_three / 1e6:.0f} MB = {all_three / size:.1f}× one file")
+    print(f"{store}: (seed: {summary}; worker: {outcomes}; three: {three_summary})")
 
 
 def main() -> None:
@@ -108,13 +115,17 @@ def main() -> None:
         folder = Path(name)
         big = folder / "big.txt"
         size = big_transcript(big, args.mb)
+        three = folder / "three"
+        three.mkdir()
+        for variant in (1, 2, 3):
+            big_transcript(three / f"part{variant}.txt", args.mb, variant)
         if args.pg:
             fresh = lambda run_name: fresh_postgres(args.pg, f"diplowatch_memory_{run_name}")  # noqa: E731
-            measure("postgresql", fresh, big, size)
+            measure("postgresql", fresh, big, size, three)
             with psycopg.connect(args.pg, autocommit=True) as connection:
-                for run_name in ("small", "seed", "worker"):
+                for run_name in ("small", "seed", "worker", "three"):
                     connection.execute(f"DROP DATABASE IF EXISTS diplowatch_memory_{run_name} WITH (FORCE)")
-        measure("sqlite", lambda run_name: f"sqlite:///{folder / run_name}.db", big, size)
+        measure("sqlite", lambda run_name: f"sqlite:///{folder / run_name}.db", big, size, three)
 
 
 if __name__ == "__main__":

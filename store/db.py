@@ -25,7 +25,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
-from store import redact
+from store import big_text, redact
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Tables that live in the archive's database but belong to a library (APScheduler's job store).
@@ -58,6 +58,12 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+    big_text.register_sqlite(dbapi_connection)
+
+
+def _tune_postgresql(dbapi_connection: Any, _record: Any) -> None:
+    """Large texts are sent as their UTF-8 bytes (store/big_text.py)."""
+    big_text.register_postgresql(dbapi_connection)
 
 
 class DatabaseError(Exception):
@@ -113,7 +119,9 @@ def create(url: str, make_folder: bool = True) -> Engine:
             engine = create_engine(sa_url, json_serializer=compact_json)
             event.listen(engine, "connect", _tune_sqlite)
             return engine
-        return create_engine(sa_url, pool_pre_ping=True, json_serializer=compact_json)
+        engine = create_engine(sa_url, pool_pre_ping=True, json_serializer=compact_json)
+        event.listen(engine, "connect", _tune_postgresql)
+        return engine
     except (NoSuchModuleError, ImportError) as error:
         raise DatabaseError(f"unsupported database driver {sa_url.drivername!r}: {error}") from error
     except OSError as error:

@@ -216,15 +216,34 @@ _ALIGNED = _CharAligned()
 def fold_lines(text: str) -> list[str]:
     """Each line of the text folded, empty ones left out: a match that spans a line break would
     join the end of one paragraph to the start of the next."""
-    if len(text) <= FOLD_PIECE:
-        folded = _fold(text, _ALONE_LINES, _AFTER_NFKC_LINES, _ALONE_LINES_ARRAY)
-    else:
-        pieces = _pieces(text, FOLD_PIECE)
-        folded = "".join(
-            _fold(piece, _ALONE_LINES, _AFTER_NFKC_LINES, _ALONE_LINES_ARRAY) for piece in pieces
-        )
     # No step makes or removes a line break, and no step folds across one (NFKC neither).
-    return [line for line in folded.splitlines() if line]
+    return [line for line in _fold_keeping_lines(text).splitlines() if line]
+
+
+def fold_lines_joined(text: str, separator: str) -> str:
+    """`separator.join(fold_lines(text))`, made a piece at a time for a long text (whose lines as a
+    list cost more than its folded text); `separator` must be a character folding never yields."""
+    if len(text) <= FOLD_PIECE:
+        return _joined(_fold(text, _ALONE_LINES, _AFTER_NFKC_LINES, _ALONE_LINES_ARRAY), separator)
+    # Pieces end at line breaks, so no line spans two of them.
+    pieces = (
+        _fold(piece, _ALONE_LINES, _AFTER_NFKC_LINES, _ALONE_LINES_ARRAY)
+        for piece in _pieces(text, FOLD_PIECE)
+    )
+    return separator.join(filter(None, (_joined(piece, separator) for piece in pieces)))
+
+
+def _joined(folded: str, separator: str) -> str:
+    """The non-empty lines of a folded text, joined by `separator`."""
+    return separator.join([line for line in folded.splitlines() if line])
+
+
+def _fold_keeping_lines(text: str) -> str:
+    """`fold`, line breaks kept."""
+    if len(text) <= FOLD_PIECE:
+        return _fold(text, _ALONE_LINES, _AFTER_NFKC_LINES, _ALONE_LINES_ARRAY)
+    pieces = _pieces(text, FOLD_PIECE)
+    return "".join(_fold(piece, _ALONE_LINES, _AFTER_NFKC_LINES, _ALONE_LINES_ARRAY) for piece in pieces)
 
 
 def aligned_fold(text: str) -> str | None:

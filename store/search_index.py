@@ -12,7 +12,7 @@ gram list is stored twice. The index is written in the same transaction as the v
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from operator import add
@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, delete, event, func, select
 
+from store import big_text
 from store.folding import fold, fold_lines
 from store.models import Comment, Document, SearchText, Version
 
@@ -80,7 +81,24 @@ def searchable(
 ) -> Searchable:
     """The folded text of a title and body, and its grams (unless the store makes its own)."""
     folded = folded_text(title, body, body_lines)
-    return Searchable(folded, " ".join(grams(folded)) if with_grams else None)
+    return Searchable(folded, gram_tokens(folded) if with_grams else None)
+
+
+def folded_joined(title: str, body_joined: str) -> str:
+    """`folded_text` of a title and of its body's folded lines already joined by SEPARATOR
+    (`fold_lines_joined(body, SEPARATOR)`): a long body's lines are never a list."""
+    title_folded = fold(title)
+    return f"{title_folded}{SEPARATOR}{body_joined}" if body_joined else title_folded
+
+
+def body_start(folded: str) -> int:
+    """Where the body begins in a folded text (after the title and its separator)."""
+    return folded.find(SEPARATOR) + 1 or len(folded)
+
+
+def gram_tokens(folded: str) -> str:
+    """A folded text's grams as the FTS5 tokens SQLite is given (`Searchable.grams`)."""
+    return " ".join(grams(folded))
 
 
 def takes_grams(dialect: str) -> bool:
@@ -115,10 +133,24 @@ def drop_postings_ddl(dialect: str) -> list[str]:
 def grams(folded: str) -> set[str]:
     """Every character and every adjacent pair of folded text, none across a separator."""
     found: set[str] = set()
-    for piece in folded.split(SEPARATOR):
-        found.update(piece)
-        found.update(map(add, piece, piece[1:]))  # pairs, joined in C
+    for window in _windows(folded):
+        for piece in window.split(SEPARATOR):
+            found.update(piece)
+            found.update(map(add, piece, piece[1:]))  # pairs, joined in C
     return found
+
+
+GRAM_WINDOW = 1 << 16  # characters split at a time: a long text's pieces are never all in a list
+
+
+def _windows(folded: str) -> Iterator[str]:
+    """`folded` in consecutive parts of about GRAM_WINDOW characters, cut at separators (dropped)."""
+    start = 0
+    while start < len(folded):
+        cut = folded.find(SEPARATOR, start + GRAM_WINDOW)
+        end = len(folded) if cut < 0 else cut
+        yield folded[start:end]
+        start = end + 1
 
 
 def term_grams(term: str) -> list[str]:
@@ -138,7 +170,7 @@ def tsquery(run: str) -> str:
 def gram_text(folded: str, comments: str, known: str | None = None) -> str:
     """An FTS5 row: the text's grams (`known` when worked out already), then the comments' grams
     marked as such, space-separated."""
-    mine = " ".join(grams(folded)) if known is None else known
+    mine = gram_tokens(folded) if known is None else known
     theirs = " ".join(COMMENT_MARK + gram for gram in grams(comments))
     return f"{mine} {theirs}" if theirs else mine
 
@@ -205,6 +237,46 @@ def insert_new(connection: Connection, entries: Sequence[Entry]) -> None:
     )
     if connection.dialect.name == "sqlite":
         _queue(connection, [(e.document_id, gram_text(e.folded, e.comments, e.grams)) for e in entries])
+
+
+def insert_taken(connection: Connection, entries: list[Entry]) -> None:
+    """`insert_new`, taking the entries out of `entries` in order: one whose folded text is large
+    is written alone, as its UTF-8, the entry let go first (store/big_text.py)."""
+    entries.reverse()
+    while entries:
+        if big_text.is_large(entries[-1].folded):
+            _insert_large(connection, entries)
+            continue
+        run = []
+        while entries and not big_text.is_large(entries[-1].folded):
+            run.append(entries.pop())
+        insert_new(connection, run)
+
+
+def _insert_large(connection: Connection, entries: list[Entry]) -> None:
+    """Insert the last of `entries` (taken out of the list), its folded text sent as UTF-8."""
+    entry = entries.pop()
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        _queue(connection, [(entry.document_id, gram_text(entry.folded, entry.comments, entry.grams))])
+    folded = big_text.Utf8(entry.folded)
+    row = (
+        entry.document_id,
+        entry.sort_key,
+        entry.source_id,
+        entry.kind,
+        entry.speakers,
+        folded,
+        entry.comments,
+    )
+    del entry  # the folded str goes: its UTF-8 is what is sent
+    statement = _INSERT_TEXT[connection.dialect.name]
+    if sqlite:  # the sixth value is read through big_text's function
+        statement = statement.replace("?, ?)", f"{big_text.SQLITE_TEXT}, ?)")
+    try:
+        connection.exec_driver_sql(statement, row)
+    finally:
+        folded.release()
 
 
 # SQLite: FTS5 keeps a transaction's new rows in memory and writes them as one segment, but it must

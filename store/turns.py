@@ -20,7 +20,9 @@ def packed(body: str, turns: Iterable[tuple[str, str]]) -> list[dict[str, Any]]:
     """(speaker, text) turns as stored: each one's place in `body` when its text is found there."""
     stored: list[dict[str, Any]] = []
     cursor = 0
+    speakers: dict[str, str] = {}  # one str per speaker, however many turns name it
     for speaker, text in turns:
+        speaker = speakers.setdefault(speaker, speaker)
         # Turns follow each other in the body: look just past the previous one, never the whole body.
         start = body.find(text, cursor, cursor + GAP + len(text)) if text else -1
         if start < 0:

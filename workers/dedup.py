@@ -23,7 +23,7 @@ from store.folding import fold  # the one folding: dedup, search and alert filte
 
 SHINGLE = 5  # characters; long enough that statements on the same topic share few shingles
 SKETCH_SIZE = 64
-SKETCH_WINDOW = 1 << 16  # shingles hashed at a time
+SKETCH_WINDOW = 1 << 16  # characters hashed at a time
 MIN_SHARED = 4  # fewer comparable values than this says nothing about containment
 
 _SIGN = 1 << 63  # shift unsigned 64-bit hashes into BIGINT range, order kept
@@ -51,22 +51,32 @@ def sketch(text: str, size: int = SKETCH_SIZE) -> tuple[int, ...]:
     return sketch_folded(fold(text), size)
 
 
-def sketch_folded(folded: str, size: int = SKETCH_SIZE) -> tuple[int, ...]:
-    """`sketch` of text that is already folded.
+def sketch_folded(
+    folded: str, size: int = SKETCH_SIZE, separator: str = "", start: int = 0
+) -> tuple[int, ...]:
+    """`sketch` of text that is already folded: of `folded[start:]`, where a `separator` character is
+    left out (the search index's folded text is sketched as the body it holds, without a copy of it).
 
     Shingles are hashed a window at a time and only the smallest `size` kept between windows, so
     memory stays flat however long the text (a 19 MB page once cost 440 MB here).
     """
-    if len(folded) < SHINGLE:  # one shingle, shorter than the others: its own bytes hashed
-        return (xxhash.xxh64_intdigest(folded.encode("utf-32-le")) - _SIGN,) if folded and size else ()
-    shingles = len(folded) - SHINGLE + 1
+    length = len(folded) - start - (folded.count(separator, start) if separator else 0)
+    if length < SHINGLE:  # one shingle, shorter than the others: its own bytes hashed
+        whole = folded[start:].replace(separator, "") if separator else folded[start:]
+        return (xxhash.xxh64_intdigest(whole.encode("utf-32-le")) - _SIGN,) if whole and size else ()
     smallest = np.empty(0, np.uint64)
-    for begin in range(0, shingles, SKETCH_WINDOW):
-        end = min(begin + SKETCH_WINDOW, shingles)
+    carried = ""  # the last SHINGLE - 1 characters: shingles that end in the next window start there
+    for begin in range(start, len(folded), SKETCH_WINDOW):
+        window = folded[begin : begin + SKETCH_WINDOW]
+        text = carried + (window.replace(separator, "") if separator else window)
+        if len(text) < SHINGLE:
+            carried = text
+            continue
         # Fixed-width UTF-32: every shingle is SHINGLE code points, hashed as its 4 * SHINGLE bytes.
-        codes = np.frombuffer(folded[begin : end + SHINGLE - 1].encode("utf-32-le"), dtype="<u4")
-        window = shingle_hashes(codes.astype(np.uint64))
-        smallest = _distinct_smallest(np.concatenate([smallest, window]), size)
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
+        hashed = shingle_hashes(codes.astype(np.uint64))
+        smallest = _distinct_smallest(np.concatenate([smallest, hashed]), size)
+        carried = text[1 - SHINGLE :]
     return tuple((smallest ^ _SIGN_BIT).view(np.int64).tolist())
 
 

@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from store import anchors, inserts, raw, search_index, turns
 from store.db import transaction
-from store.folding import fold_lines
+from store.folding import fold_lines_joined
 from store.models import Comment, Document, DocumentLink, ParseFailure, SketchAnchor, Source, Version
+from store.search_index import SEPARATOR
 from store.types import utcnow
 from workers import dedup, heap, matching, parsers, pending
 from workers.alerts.change import Change, ChangeKind
@@ -168,13 +169,15 @@ def prepare(document: ParsedDocument, grams: bool = True) -> Prepared:
     """
     extras = _extras(document)
     document = replace(document, turns=())
-    # One copy of the text at a time: each one is made after the last is dropped.
+    # One folded copy of the text at a time, never a list of its lines: the search index's folded
+    # text (title, then the body's lines, separated), whose body the sketch reads without its
+    # separators (= dedup.fold(body): line breaks fold away).
     body_hash = dedup.content_hash(document.body)
-    lines = tuple(fold_lines(document.body))
-    folded = "".join(lines)  # = dedup.fold(body): line breaks fold away
-    sketch, matchable = dedup.sketch_folded(folded), len(folded) >= MIN_MATCH_CHARS
-    del folded
-    searchable = search_index.searchable(document.title, document.body, lines, grams)
+    folded = search_index.folded_joined(document.title, fold_lines_joined(document.body, SEPARATOR))
+    body = search_index.body_start(folded)
+    sketch = dedup.sketch_folded(folded, separator=SEPARATOR, start=body)
+    matchable = len(folded) - body - folded.count(SEPARATOR, body) >= MIN_MATCH_CHARS
+    searchable = search_index.Searchable(folded, search_index.gram_tokens(folded) if grams else None)
     return Prepared(document, body_hash, sketch, matchable, searchable, extras)
 
 
@@ -190,10 +193,16 @@ def read(
     puts the source's configured selectors under SELECTORS_HEADER. Whatever goes wrong here depends
     on the bytes alone, so it is the page's failure (a parser bug included), never worth a retry.
     """
-    headers = headers or {}
+    return _read([data], url, headers or {}, grams)
+
+
+def _read(held: list[bytes], url: str | None, headers: Mapping[str, Any], grams: bool) -> Reading:
+    """`read` of the bytes in `held`, which it empties: when the caller keeps no other reference,
+    a large page's bytes are let go once decoded, before its text is parsed."""
+    size = len(held[0])
     try:
         parsed = parsers.parse(
-            data, url=url, content_type=headers.get("content-type"), selectors=headers.get(SELECTORS_HEADER)
+            held, url=url, content_type=headers.get("content-type"), selectors=headers.get(SELECTORS_HEADER)
         )
         documents = list(one_per_key(parsed.documents))
         fmt, degraded = parsed.format, parsed.degraded
@@ -203,17 +212,19 @@ def read(
     except Exception as error:  # a parser bug: the page waits for `reparse` after the fix
         log.exception("parser failed on %s", url or "a stored page")
         return Reading(None, failure=ParseError(f"internal error: {type(error).__name__}: {error}", "ingest"))
-    heap.give_back(len(data))  # what the parse freed, before preparing makes more
+    heap.give_back(size)  # what the parse freed, before preparing makes more
     documents.reverse()  # popped in page order: each is let go once prepared
     prepared = tuple(prepare(documents.pop(), grams) for _ in range(len(documents)))
-    heap.give_back(len(data))
+    heap.give_back(size)
     return Reading(fmt, prepared, None, degraded)
 
 
 def read_stored(session: Session, raw_page_id: int) -> Reading:
-    """Read a stored raw page by id."""
+    """Read a stored raw page by id (its bytes are let go once parsed)."""
     page = raw.load(session, raw_page_id)
-    return read(page.data, page.url, page.headers, search_index.takes_grams(session.get_bind().dialect.name))
+    held, url, headers = [page.data], page.url, page.headers
+    del page
+    return _read(held, url, headers, search_index.takes_grams(session.get_bind().dialect.name))
 
 
 def ingest(
@@ -699,7 +710,7 @@ def _add_version(
     }
     held = pending.holding(session)
     if held is None:
-        inserts.insert_many(session.connection(), VERSIONS, [row])
+        pending.insert_versions(session.connection(), [row])
     else:
         held.versions.append(row)
 

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, Table
 from sqlalchemy.orm import Session
 
-from store import db, inserts, search_index
+from store import big_text, db, inserts, search_index
 from store.anchors import COMMON_VALUE_DOCUMENTS, most_shared
 from store.models import SketchAnchor, Version
 from workers import heap
@@ -99,15 +99,19 @@ class Pending:
         return self.anchors.get(document_id)
 
     def flush(self, connection: Connection) -> None:
-        """Write what is held: versions in the order they were made, search entries, then anchors."""
-        if self.versions:
-            inserts.insert_many(connection, VERSIONS, self.versions)
-            text = sum(len(row["body"]) for row in self.versions)
-            self.versions = []
-            heap.give_back(text)  # the bodies (and their UTF-8) freed: the search texts take fresh pages
+        """Write what is held: search entries, versions in the order they were made, then anchors.
+
+        The search entries go first: a large one's folded text is then let go before its body is
+        sent, the larger of the two, with its extras (a transcript's turns) beside it.
+        """
         if self.search:
-            search_index.insert_new(connection, self.search)
-            self.search = []
+            entries, self.search = self.search, []
+            search_index.insert_taken(connection, entries)
+        if self.versions:
+            text = sum(len(row["body"]) for row in self.versions)
+            rows, self.versions = self.versions, []
+            insert_versions(connection, rows)
+            heap.give_back(text)  # the bodies (and their UTF-8) freed
         if self.anchors:
             if connection.dialect.name == "postgresql":
                 ids = [document_id for document_id, (values, _) in self.anchors.items() for _ in values]
@@ -123,6 +127,20 @@ class Pending:
             else:  # the usual case, a chunk's one flush: its held postings become the written ones
                 self.written, self.by_value = self.by_value, defaultdict(list)
             self.anchors.clear()
+
+
+def insert_versions(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert version rows in order, taking them out of `rows`: a large body alone, as its UTF-8,
+    its str let go first (store/big_text.py); the others together."""
+    rows.reverse()
+    while rows:
+        if big_text.is_large(rows[-1]["body"]):
+            big_text.insert_row(connection, VERSIONS, rows.pop(), "body")
+            continue
+        run = []
+        while rows and not big_text.is_large(rows[-1]["body"]):
+            run.append(rows.pop())
+        inserts.insert_many(connection, VERSIONS, run)
 
 
 def holding(session: Session) -> Pending | None:

@@ -187,7 +187,7 @@ def cleaned(parsed: Parsed) -> Parsed:
 
 
 def parse(
-    data: bytes,
+    data: bytes | list[bytes],
     url: str | None = None,
     fmt: str | None = None,
     *,
@@ -199,24 +199,30 @@ def parse(
     `url` is the page's canonical address (the real site's, even when fetched from a mirror),
     `content_type` its Content-Type header, and `selectors` maps field names ("title", "body",
     "date"…) to CSS selectors replacing a page format's defaults. Text a store cannot keep (NUL) is
-    removed from every document.
+    removed from every document. `data` given as a one-item list is taken out of it: when the
+    caller holds no other reference, a large page's bytes are let go once decoded.
     """
-    return cleaned(parse_bytes(data, url, fmt, content_type=content_type, selectors=selectors))
+    held = data if isinstance(data, list) else [data]
+    return cleaned(parse_bytes(held, url, fmt, content_type=content_type, selectors=selectors))
 
 
 def parse_bytes(
-    data: bytes,
+    held: list[bytes],
     url: str | None = None,
     fmt: str | None = None,
     *,
     content_type: str | None = None,
     selectors: Mapping[str, str] | None = None,
 ) -> Parsed:
-    """The documents in `data` as the format's parser returns them (see `parse`)."""
+    """The documents in the bytes `held` holds, taken out of it (see `parse`), as the format's
+    parser returns them; the bytes are let go once decoded."""
+    data = held.pop()
     check_not_empty_or_binary(data, fmt or "detect")
     sniffed: str | None = None
     if fmt in PAGE_FORMATS:
-        return parse_page(fmt, decode_page(data, content_type), url, selectors)
+        text = decode_page(data, content_type)
+        del data
+        return parse_page(fmt, text, url, selectors)
     if fmt is None:
         # Detection reads leniently decoded text so that a file in the wrong encoding is still
         # recognised and then refused with the real reason by its format's strict decoder.
@@ -224,6 +230,7 @@ def parse_bytes(
         if looks_like_markup(sniffed):
             del sniffed  # a page is decoded by its charset: one copy of its text at a time
             text = decode_page(data, content_type)
+            del data
             name = detect_page(text, url, content_type)
             if name is None:
                 raise ParseError(
@@ -245,7 +252,7 @@ def parse_bytes(
             text = chosen.decode(data)
     except ParseError as error:
         raise ParseError(error.reason, fmt) from error
-    del sniffed
+    del sniffed, data
     text, flattened = flatten(text)  # a mirrored post's HTML body can be as deep as a page
     documents = chosen.parse(text, url)
     if not documents:
