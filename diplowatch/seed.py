@@ -18,7 +18,7 @@ from tqdm import tqdm
 from diplowatch import capture
 from store import db, raw
 from store.db import transaction
-from workers import processes
+from workers import batch, processes
 from workers.batch import ingest_chunk
 from workers.ingest import Outcome, Reading, Thresholds, read_stored
 
@@ -70,9 +70,7 @@ def walk(paths: Iterable[Path]) -> Iterator[Path]:
 
 
 CHUNK = 200  # files per transaction: commits are the cost that batching saves
-# Bytes of files per transaction: a chunk is read whole before it is written, so a larger file is a
-# chunk of its own, and memory follows the largest file rather than the sum of a chunk's.
-CHUNK_BYTES = 8_000_000
+CHUNK_BYTES = batch.CHUNK_BYTES  # bytes of files per transaction (a larger file alone)
 MAX_FILE_BYTES = 20_000_000  # the default of Settings.max_page_bytes
 
 
@@ -86,16 +84,8 @@ def too_large(path: Path, limit: int) -> str | None:
 
 def chunked(files: Iterable[Path], count: int = CHUNK, size: int = CHUNK_BYTES) -> list[list[Path]]:
     """The files in order, in chunks of at most `count` files and `size` bytes (a larger file alone)."""
-    chunks: list[list[Path]] = []
-    held = 0
-    for path in files:
-        length = path.stat().st_size
-        if not chunks or len(chunks[-1]) >= count or held + length > size:
-            chunks.append([])
-            held = 0
-        chunks[-1].append(path)
-        held += length
-    return chunks
+    paths = list(files)
+    return batch.by_size(paths, [path.stat().st_size for path in paths], count, size)
 
 
 CAPTURE_HEADER = "x-diplowatch-captured"  # raw page header: what the page's fetch time rests on

@@ -173,6 +173,24 @@ def load_many(session: Session, raw_page_ids: Sequence[int]) -> list[Page]:
     return [found[raw_page_id] for raw_page_id in raw_page_ids]
 
 
+SIZES = (
+    select(RAW_PAGES.c.id, BLOBS.c.size)
+    .join(BLOBS, BLOBS.c.sha256 == RAW_PAGES.c.blob_sha256)
+    .where(RAW_PAGES.c.id.in_(bindparam("ids", expanding=True)))
+)
+SIZES_SLICE = 1000  # ids per query
+
+
+def sizes(session: Session, raw_page_ids: Sequence[int]) -> dict[int, int]:
+    """The size in bytes of each stored raw page (uncompressed), by id; missing pages are left out."""
+    connection = session.connection()
+    found: dict[int, int] = {}
+    for start in range(0, len(raw_page_ids), SIZES_SLICE):
+        wanted = list(raw_page_ids[start : start + SIZES_SLICE])
+        found.update({page_id: size for page_id, size in connection.execute(SIZES, {"ids": wanted})})
+    return found
+
+
 def mark_ingested_many(session: Session, formats: Mapping[int, str | None]) -> None:
     """Note that ingest has seen these pages (raw page id → format), in one statement, in id order."""
     if formats:

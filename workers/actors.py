@@ -23,11 +23,11 @@ from sqlalchemy import exc as sql_errors
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from store import leases, queue
+from store import leases, queue, raw
 from store.db import transaction
 from store.models import Document, ParseFailure, Version
 from store.types import utcnow
-from workers.batch import ingest_chunk
+from workers.batch import CHUNK_BYTES, by_size, ingest_chunk
 from workers.errors import ParseError
 from workers.ingest import Outcome, Reading, Thresholds, ingest, read_stored, record_failure
 
@@ -48,6 +48,7 @@ REPARSE_BATCH = 500  # pages per reparse message: each sends its pages, then the
 # Pages per ingest message, ingested in one transaction: a commit (and, on PostgreSQL, a turn of
 # the matching lock) per batch instead of per page is what lets the workers keep up with the seed.
 INGEST_BATCH = 50
+INGEST_BATCH_BYTES = CHUNK_BYTES  # and at most this many bytes of pages (a larger page alone)
 
 
 @dataclass
@@ -173,10 +174,15 @@ def enqueue_ingest(factory: sessionmaker[Session], raw_ids: Sequence[int], cover
 
 
 def send_batches(raw_ids: Sequence[int], again: bool = False) -> None:
-    """Send `ingest_batch` messages for the pages, a batch of the runtime's size each."""
-    size = runtime().batch
-    for start in range(0, len(raw_ids), size):
-        ACTORS["ingest_batch"].send(list(raw_ids[start : start + size]), again)
+    """Send `ingest_batch` messages for the pages, a batch of the runtime's size each, and of at most
+    INGEST_BATCH_BYTES of pages (a larger page alone): a batch is read whole before it is written."""
+    rt = runtime()
+    with rt.factory() as session:
+        sizes = raw.sizes(session, raw_ids)
+    for pages in by_size(
+        list(raw_ids), [sizes.get(raw_id, 0) for raw_id in raw_ids], rt.batch, INGEST_BATCH_BYTES
+    ):
+        ACTORS["ingest_batch"].send(pages, again)
 
 
 def run_crawl(source: str, base_url: str | None = None) -> int:

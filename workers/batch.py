@@ -7,12 +7,34 @@ redone one by one (`ingest_alone`, or what the caller passes), so only the bad p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.db import transaction
 from workers.ingest import Outcome, Reading, Thresholds, ingest_alone, ingest_many
+
+# Bytes of pages per chunk: a chunk's pages are all read before it is written, so a larger page is a
+# chunk of its own, and memory follows the largest page rather than the sum of a chunk's.
+CHUNK_BYTES = 8_000_000
+Item = TypeVar("Item")
+
+
+def by_size(
+    items: Sequence[Item], sizes: Sequence[int], count: int, size: int = CHUNK_BYTES
+) -> list[list[Item]]:
+    """The items in order, in chunks of at most `count` items and `size` bytes (a larger item alone)."""
+    chunks: list[list[Item]] = []
+    held = 0
+    for item, length in zip(items, sizes, strict=True):
+        if not chunks or len(chunks[-1]) >= count or held + length > size:
+            chunks.append([])
+            held = 0
+        chunks[-1].append(item)
+        held += length
+    return chunks
+
 
 # One page in a transaction of its own, when its chunk broke: (factory, raw id, thresholds, alert_history).
 Alone = Callable[[sessionmaker[Session], int, Thresholds, bool], list[Outcome]]

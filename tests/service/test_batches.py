@@ -69,6 +69,29 @@ def test_pages_go_in_batches_each_one_transaction_and_a_repeat_is_a_no_op(
     assert counts(factory) == found
 
 
+def test_batches_hold_at_most_so_many_bytes_of_pages_and_a_larger_page_goes_alone(
+    factory: sessionmaker[Session],
+    stub: StubBroker,
+    page_fetches: list[raw.Fetch],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fetches = page_fetches[:PAGES]
+    ids = store_pages(factory, fetches)
+    sizes = [len(fetch.data) for fetch in fetches]
+    monkeypatch.setattr(actors, "INGEST_BATCH_BYTES", sizes[0] + sizes[1])  # pages 0-1 fit, 0-2 do not
+    actors.send_batches(ids)
+    waiting = [dramatiq.Message.decode(data) for data in list(stub.queues[actors.QUEUE].queue)]
+    batches = [message.args[0] for message in waiting]
+    assert [page for pages in batches for page in pages] == ids  # every page once, in order
+    assert batches[0] == ids[:2]
+    by_id = dict(zip(ids, sizes, strict=True))
+    for pages in batches:
+        assert len(pages) <= BATCH
+        assert len(pages) == 1 or sum(by_id[page] for page in pages) <= actors.INGEST_BATCH_BYTES
+    drain(stub)
+    assert counts(factory).not_ingested == 0
+
+
 def test_a_poisoned_page_is_dead_lettered_alone_and_its_batch_mates_are_archived(
     factory: sessionmaker[Session],
     stub: StubBroker,
