@@ -22,6 +22,7 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import pickle
 import queue
 import subprocess
 import sys
@@ -136,7 +137,7 @@ class Ingester:
         The process has written all it will once it says so: its exit (its reader's, the
         interpreter's teardown) is waited for by `end`, after the crawl is logged."""
         with contextlib.suppress(OSError):  # it is gone already
-            self._sending.send(None)
+            self._sending.send_bytes(END)
         self._sending.close()
         self._reader.join()
         self._receiving.close()
@@ -176,7 +177,9 @@ def end() -> None:
             process.wait()
 
 
-Pending = tuple[int, str, str, "Future[Reading] | None"]  # a stored page: raw id, role, URL, its reading
+# A stored page waiting to be archived: raw id, role, URL, and its batch's readings under way (with
+# its place among them), or None when the reader could not take it.
+Pending = tuple[int, str, str, "Future[list[Reading | None]] | None", int]
 
 
 def serve(
@@ -189,12 +192,12 @@ def serve(
 ) -> None:
     """The process's loop: store what the crawl sends at once; archive stored pages in between.
 
-    A thread takes the crawl's batches as they come and hands their pages to the reader at once,
-    so the reader parses while this thread writes and a chunk's readings are done when it starts
-    (reading pages only once they were stored left the reader idle during each chunk, and the
-    writer waiting for it after). The crawl waits for its batches to be stored, so they go first;
-    then the stored pages whose readings are done are archived, up to BATCH per transaction. While
-    the backlog holds MAX_BACKLOG pages, the crawl's batches wait (and Scrapy, holding their
+    A thread takes the crawl's batches as they come and hands each to the reader at once, as the
+    bytes it came in, so the reader parses while this thread writes and a chunk's readings are done
+    when it starts (reading pages only once they were stored left the reader idle during each chunk,
+    and the writer waiting for it after). The crawl waits for its batches to be stored, so they go
+    first; then the stored pages whose readings are done are archived, up to BATCH per transaction.
+    While the backlog holds MAX_BACKLOG pages, the crawl's batches wait (and Scrapy, holding their
     responses, slows down) until it is archived: memory stays flat however far the crawl runs ahead.
     """
     from crawler.persist import persist_many
@@ -218,28 +221,29 @@ def serve(
             except queue.Empty:
                 break
         while arrived and len(backlog) < MAX_BACKLOG:
-            items, reads = arrived.popleft()
+            data, reads = arrived.popleft()
+            _, items = pickle.loads(data)
             try:
                 with transaction(factory) as session:
                     raw_ids = persist_many(session, source, items)
             except Exception as error:
-                for read in reads:
-                    if read is not None:
-                        read.cancel()
+                if reads is not None:
+                    reads.cancel()
                 sending.send(("failed", one_line(error)))
                 continue
             sending.send(("stored", raw_ids))
             backlog += [
-                (raw_id, item.role, item.url, read)
-                for item, raw_id, read in zip(items, raw_ids, reads, strict=True)
+                (raw_id, item.role, item.url, reads, place)
+                for place, (item, raw_id) in enumerate(zip(items, raw_ids, strict=True))
                 if raw_id is not None and isinstance(item, Fetched)
             ]
         ready = _ready(backlog)
         if ready:
             batch = [backlog.popleft() for _ in range(ready)]
-            ids = [raw_id for raw_id, _, _, _ in batch]
-            outcomes = ingest_chunk(factory, ids, thresholds, [_reading(read) for *_, read in batch])
-            done = [(role, url, found) for (_, role, url, _), found in zip(batch, outcomes, strict=True)]
+            ids = [raw_id for raw_id, *_ in batch]
+            readings = [_reading(reads, place) for *_, reads, place in batch]
+            outcomes = ingest_chunk(factory, ids, thresholds, readings)
+            done = [(role, url, found) for (_, role, url, *_), found in zip(batch, outcomes, strict=True)]
             sending.send(("ingested", done))
         elif more or arrived or backlog:
             # Nothing to store or archive yet: wait for a batch, the end, or a reading.
@@ -247,11 +251,12 @@ def serve(
     sending.send(None)
 
 
-# What the receiving thread hands the writer: a batch with its pages' readings under way, the end of
-# the crawl (None), or word that a reading is done (READ).
-Batch = tuple[list[Item], list["Future[Reading] | None"]]
+# What the receiving thread hands the writer: a batch as it came (pickled) with its readings under
+# way, the end of the crawl (None), or word that a batch's readings are done (READ).
+Batch = tuple[bytes, "Future[list[Reading | None]] | None"]
 Event = Batch | str | None
 READ = "read"
+END = b""  # what the crawl sends when it has sent all it will
 
 
 def _take(event: Event, arrived: deque[Batch]) -> bool:
@@ -266,47 +271,42 @@ def _take(event: Event, arrived: deque[Batch]) -> bool:
 def _ready(backlog: deque[Pending]) -> int:
     """How many pages at the backlog's head (BATCH at most) are read and can be archived now."""
     ready = 0
-    for *_, read in backlog:
-        if ready == BATCH or (read is not None and not read.done()):
+    for *_, reads, _ in backlog:
+        if ready == BATCH or (reads is not None and not reads.done()):
             break
         ready += 1
     return ready
 
 
-def _reading(read: Future[Reading] | None) -> Reading | None:
+def _reading(reads: Future[list[Reading | None]] | None, place: int) -> Reading | None:
     """A page's reading; None (ingest reads the stored page itself) when the reader could not make it."""
-    if read is None:
+    if reads is None:
         return None
     try:
-        return read.result()
+        return reads.result()[place]
     except Exception:  # the reader process broke: the writer reads what is left itself
         log.warning("the in-line reader failed; the ingest process reads the page itself", exc_info=True)
         return None
 
 
 def _receive(receiving: Connection, readers: Executor, grams: bool, events: queue.SimpleQueue[Event]) -> None:
-    """Take the crawl's batches as they come, and start reading each fetched page at once, from the
-    bytes in hand (as `read_stored` would read them back from the raw page)."""
-    from crawler.persist import raw_headers
+    """Take the crawl's batches as they come and start reading each at once, as the bytes they came
+    in: this thread only moves bytes (the writer and the reader unpickle what they need), so it
+    hardly ever holds the interpreter while the writer works."""
 
-    def read_done(_: Future[Reading]) -> None:
+    def read_done(_: Future[list[Reading | None]]) -> None:
         events.put(READ)
 
     try:
-        while (message := receiving.recv()) is not None:
-            _, items = message
-            reads: list[Future[Reading] | None] = []
-            for item in items:
-                read = None
-                if isinstance(item, Fetched):
-                    try:
-                        read = readers.submit(_read, item.body, item.url, raw_headers(item), grams)
-                    except Exception:  # the reader is gone: the writer reads the stored page itself
-                        read = None
-                    else:
-                        read.add_done_callback(read_done)
-                reads.append(read)
-            events.put((items, reads))
+        while (data := receiving.recv_bytes()) != END:
+            reads: Future[list[Reading | None]] | None
+            try:
+                reads = readers.submit(_read_batch, data, grams)
+            except Exception:  # the reader is gone: the writer reads the stored pages itself
+                reads = None
+            else:
+                reads.add_done_callback(read_done)
+            events.put((data, reads))
     except (EOFError, OSError):  # the crawl is gone: what is stored is archived, the rest never was
         pass
     events.put(None)
@@ -340,11 +340,17 @@ def main(args: list[str]) -> None:
         serve(factory, source, (float(duplicate), float(excerpt)), receiving, sending, pool)
 
 
-def _read(data: bytes, url: str, headers: dict[str, Any], grams: bool) -> Reading:
-    """Read a page in the reader process (which imports the parsers on its first page)."""
+def _read_batch(data: bytes, grams: bool) -> list[Reading | None]:
+    """Read a batch's fetched pages in the reader process (None for its other items), from the bytes
+    in hand, as `read_stored` would read them back from the raw pages."""
+    from crawler.persist import raw_headers
     from workers.ingest import read
 
-    return read(data, url, headers, grams)
+    _, items = pickle.loads(data)
+    return [
+        read(item.body, item.url, raw_headers(item), grams) if isinstance(item, Fetched) else None
+        for item in items
+    ]
 
 
 def _start_reader(parent: int) -> None:
