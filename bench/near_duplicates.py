@@ -9,6 +9,8 @@ the schema gives it (rebuilt after the fill on PostgreSQL).
 
     python bench/near_duplicates.py [--documents 300000] [--common-share 0.3] [--store postgresql|sqlite]
         [--reuse]  (PostgreSQL: time again on the last run's database, no fill)
+        [--unsettled]  (PostgreSQL: no VACUUM after the fill and autovacuum off for the table, as in an
+                        archive still being written: index-only scans must visit the heap)
 """
 
 from __future__ import annotations
@@ -162,6 +164,9 @@ def main() -> None:
     parser.add_argument(
         "--reuse", action="store_true", help="PostgreSQL: time the lookups again on the last run's database"
     )
+    parser.add_argument(
+        "--unsettled", action="store_true", help="PostgreSQL: no VACUUM, autovacuum off for sketch_anchors"
+    )
     args = parser.parse_args()
     rng = random.Random(7)
     reuse = args.reuse and args.store == "postgresql"
@@ -176,10 +181,15 @@ def main() -> None:
             common = fill(connection, args.documents, args.common_share, rng)
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             # A settled archive: autovacuum has set the visibility map index-only scans rely on.
-            connection.execute(text("VACUUM ANALYZE" if args.store == "postgresql" else "ANALYZE"))
+            # Unsettled: rows as a growing archive has them before autovacuum reaches the table.
+            settle = args.store == "postgresql" and not args.unsettled
+            if args.unsettled:
+                connection.execute(text("ALTER TABLE sketch_anchors SET (autovacuum_enabled = false)"))
+            connection.execute(text("VACUUM ANALYZE" if settle else "ANALYZE"))
     print(
         f"{args.store}: {args.documents:,} originals, {args.common_share:.0%} with a common fragment, "
         f"{'reused' if reuse else 'filled'} in {time.perf_counter() - started:.0f} s,"
+        f"{' unsettled,' if args.unsettled else ''}"
         f" load {os.getloadavg()[0]:.1f}"
     )
     with engine.connect() as connection:
