@@ -10,22 +10,23 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from store import big_text, redact
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Tables that live in the archive's database but belong to a library (APScheduler's job store).
@@ -138,17 +139,52 @@ def unreachable(url: str, error: Exception) -> DatabaseError:
 
 def alembic_config(engine: Engine) -> Config:
     """Alembic's configuration, built in code so no alembic.ini has to sit in the working folder."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
     return config
 
 
+# Alembic (with Mako and Pygments, 8 MB of a process) is imported only to migrate, or to read an
+# archive's revision for a reader: a writer whose schema is current learns so from the revision
+# files' own lines and the version table, without it.
+REVISION_LINE = re.compile(r"^(down_revision|revision)\s*=\s*(?:\"([^\"]*)\"|None)\s*$", re.MULTILINE)
+
+
+@cache
+def head_revision() -> str | None:
+    """The newest migration, read from the revision files (None unless they form one line)."""
+    revisions: set[str] = set()
+    earlier: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        found = dict((name, value) for name, value in REVISION_LINE.findall(path.read_text(encoding="utf-8")))
+        if not found.get("revision"):
+            return None
+        revisions.add(found["revision"])
+        if found.get("down_revision"):
+            earlier.add(found["down_revision"])
+    heads = revisions - earlier
+    return heads.pop() if len(heads) == 1 else None
+
+
+def stored_revision(connection: Connection) -> str | None:
+    """The revision an archive's version table holds (None without one)."""
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
 def is_current(engine: Engine) -> bool:
     """Whether the database is already at the newest migration."""
-    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    head = head_revision()
+    if head is None:  # revision files alembic would read otherwise: let it
+        from alembic.script import ScriptDirectory
+
+        head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision() == head
+        return stored_revision(connection) == head
 
 
 MIGRATION_LOCK = 0x6469706C6F  # PostgreSQL advisory lock key: "diplo"
@@ -189,6 +225,8 @@ def migrate(engine: Engine) -> None:
         return
     with migration_lock(engine):
         if not is_current(engine):
+            from alembic import command
+
             command.upgrade(alembic_config(engine), "head")
 
 
@@ -221,11 +259,7 @@ def _tables(engine: Engine) -> tuple[set[str], str | None]:
     """Table names and alembic revision through the engine (PostgreSQL: the default schema)."""
     with engine.connect() as connection:
         names = set(inspect(connection).get_table_names())
-        revision = (
-            MigrationContext.configure(connection).get_current_revision()
-            if "alembic_version" in names
-            else None
-        )
+        revision = stored_revision(connection) if "alembic_version" in names else None
         return names, revision
 
 
@@ -256,6 +290,8 @@ def open_existing(url: str) -> Engine:
         raise NotAnArchive(
             f"no archive at {path}: the file does not exist (run `diplowatch seed` to make one)"
         )
+    from alembic.script import ScriptDirectory
+
     engine = create(url, make_folder=False)
     scripts = ScriptDirectory.from_config(alembic_config(engine))
     try:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,6 +32,30 @@ def test_opening_twice_is_harmless(database_url: str) -> None:
     assert db.is_current(engine)
     db.migrate(engine)
     engine.dispose()
+
+
+def test_the_head_read_from_the_revision_files_is_alembics(database_url: str) -> None:
+    # is_current reads the head from the files' own lines so a writer whose schema is current never
+    # imports alembic (8 MB of a worker): it must be the head alembic finds.
+    engine = db.open_engine(database_url)
+    head = ScriptDirectory.from_config(db.alembic_config(engine)).get_current_head()
+    assert db.head_revision() == head
+    with engine.connect() as connection:
+        assert db.stored_revision(connection) == MigrationContext.configure(connection).get_current_revision()
+    engine.dispose()
+
+
+def test_a_writer_on_a_current_archive_does_not_import_alembic(database_url: str) -> None:
+    db.open_engine(database_url).dispose()
+    code = "import sys; from store import db; db.open_engine(sys.argv[1]); print('alembic' in sys.modules)"
+    found = subprocess.run(
+        [sys.executable, "-c", code, database_url],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[1],
+    )
+    assert found.stdout.strip() == "False"
 
 
 def test_same_bytes_are_kept_once_and_every_fetch_is_a_fact(factory: sessionmaker[Session]) -> None:
