@@ -17,7 +17,7 @@ from functools import cache
 from itertools import count
 from typing import Any
 
-from sqlalchemy import Connection, Insert, Table, Text, bindparam, cast, func, insert
+from sqlalchemy import Connection, Engine, Insert, Table, Text, bindparam, cast, event, func, insert
 from sqlalchemy.sql.elements import ColumnElement
 
 LARGE = 1 << 20  # characters: a smaller text is bound as it is (the hot path stays as it was)
@@ -25,6 +25,7 @@ SQLITE_FUNCTION = "diplowatch_utf8"
 UTF8_PARAMETER = "utf8"  # SQLite: the bound name of a large column's token
 SQLITE_TEXT = f"CAST({SQLITE_FUNCTION}(?) AS TEXT)"  # SQLite: a large text's place in a plain statement
 
+SENT = "big_text.sent"  # connection info: a large text went out on this connection
 _waiting: dict[int, bytes] = {}  # SQLite: bytes bound by token, taken by the statement's function
 _tokens = count(1)
 
@@ -70,6 +71,19 @@ def register_sqlite(dbapi_connection: sqlite3.Connection) -> None:
     dbapi_connection.create_function(SQLITE_FUNCTION, 1, _take)
 
 
+def release_buffers(engine: Engine) -> None:
+    """PostgreSQL: a connection that sent a large text is closed when it goes back to the pool (the
+    next use opens a new one): libpq keeps its output buffer at the largest message's size, 20 MB
+    of a process for as long as the connection lives."""
+    event.listen(engine, "checkin", _close_if_grown)
+
+
+def _close_if_grown(_dbapi_connection: Any, record: Any) -> None:
+    """Pool check-in: close the connection if a large text went out on it."""
+    if record.info.pop(SENT, False):
+        record.invalidate()
+
+
 def register_postgresql(dbapi_connection: Any) -> None:
     """Teach a psycopg connection to send `Utf8` as text (its bytes as they are)."""
     from psycopg.adapt import Dumper
@@ -101,6 +115,7 @@ def insert_row(connection: Connection, table: Table, row: dict[str, Any], column
     """Insert one row whose `column` holds a large text; the row's str is let go before it is sent."""
     value = Utf8(row.pop(column))
     key = UTF8_PARAMETER if connection.dialect.name == "sqlite" else column
+    connection.info[SENT] = True
     try:
         connection.execute(_insert(table, column, connection.dialect.name), {**row, key: value})
     finally:

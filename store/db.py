@@ -122,6 +122,7 @@ def create(url: str, make_folder: bool = True) -> Engine:
             return engine
         engine = create_engine(sa_url, pool_pre_ping=True, json_serializer=compact_json)
         event.listen(engine, "connect", _tune_postgresql)
+        big_text.release_buffers(engine)
         return engine
     except (NoSuchModuleError, ImportError) as error:
         raise DatabaseError(f"unsupported database driver {sa_url.drivername!r}: {error}") from error

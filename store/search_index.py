@@ -273,6 +273,7 @@ def _insert_large(connection: Connection, entries: list[Entry]) -> None:
     statement = _INSERT_TEXT[connection.dialect.name]
     if sqlite:  # the sixth value is read through big_text's function
         statement = statement.replace("?, ?)", f"{big_text.SQLITE_TEXT}, ?)")
+    connection.info[big_text.SENT] = True
     try:
         connection.exec_driver_sql(statement, row)
     finally:

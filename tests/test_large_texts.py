@@ -49,6 +49,12 @@ def test_a_large_transcript_is_stored_as_text_exactly_as_parsed(
     (document,) = parsers.parse(data).documents
     assert big_text.is_large(document.body)
 
+    postgresql = factory.kw["bind"].dialect.name == "postgresql"
+    backend = "SELECT pg_backend_pid()"
+    if postgresql:
+        with factory() as session:
+            before = session.execute(text(backend)).scalar()
+
     tally = seed(factory, [tmp_path / "long.txt"], Thresholds(), progress=False, readers=0)
 
     assert tally.documents == {"new": 1}
@@ -64,6 +70,9 @@ def test_a_large_transcript_is_stored_as_text_exactly_as_parsed(
             )
             assert kinds.scalars().all() == ["text"]
     assert not big_text._waiting  # nothing left behind by the statements
+    if postgresql:  # the connection that sent the text (libpq's buffer grown to its size) was closed
+        with factory() as session:
+            assert session.execute(text(backend)).scalar() != before
 
 
 def test_reading_a_large_page_holds_one_copy_of_its_text_at_a_time(
