@@ -45,8 +45,10 @@ if TYPE_CHECKING:  # the process imports ingest (parsers and all) only once it i
 log = logging.getLogger(__name__)
 
 Item = Fetched | Checked | Revalidated | FetchFailed
-BATCH = 100  # pages per ingest transaction at most
-MAX_BACKLOG = 10 * BATCH  # stored pages waiting to be archived, at most, before the crawl waits
+# Pages per ingest transaction at most: a chunk's shared work (its postings read, its flushes, its
+# commit) spread over more pages (rfa-mandarin, 1,516 pages: 1.89 ms CPU a page at 100, 1.70 at 250).
+BATCH = 250
+MAX_BACKLOG = 4 * BATCH  # stored pages waiting to be archived, at most, before the crawl waits
 MAX_ERROR_CHARS = 300
 # What a fetched page became: (its role, its URL, its documents' outcomes), a batch at a time.
 Results = list[tuple[str, str, list["Outcome"]]]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from multiprocessing import Pipe
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +17,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crawler import ingester
 from crawler.items import Checked, Fetched
-from store.models import Document, RawPage
+from crawler.persist import persist_many
+from store import db
+from store.db import transaction
+from store.models import Base, Document, RawPage
+from workers.batch import ingest_chunk
+from workers.ingest import Thresholds
 
 AT = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 
@@ -47,9 +54,21 @@ class GoneReader(Executor):
         return future
 
 
+def contents(factory: sessionmaker[Session]) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table's rows in id order, without the times they were written."""
+    found = {}
+    with factory() as session:
+        for table in Base.metadata.sorted_tables:
+            rows = session.execute(select(table).order_by(*table.primary_key.columns))
+            found[table.name] = [tuple(None if isinstance(v, datetime) else v for v in row) for row in rows]
+    return found
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("reader", ["working", "gone"])
-def test_batches_are_stored_then_archived(reader: str, factory: sessionmaker[Session]) -> None:
+def test_batches_are_stored_then_archived(
+    reader: str, factory: sessionmaker[Session], sqlite_template: Path, tmp_path: Path
+) -> None:
     crawl_side, process_side = Pipe()
     results_side, to_crawl = Pipe()
     readers: Executor = ThreadPoolExecutor(1) if reader == "working" else GoneReader()
@@ -78,3 +97,11 @@ def test_batches_are_stored_then_archived(reader: str, factory: sessionmaker[Ses
     with factory() as session:
         assert session.scalar(select(func.count()).select_from(Document)) == 3
         assert session.scalar(select(func.count()).where(RawPage.ingested_at.is_(None))) == 0
+    # The archive is the one the workers make of the same pages, stored and then ingested at once.
+    shutil.copy(sqlite_template, tmp_path / "workers.db")
+    workers = db.session_factory(db.create(f"sqlite:///{tmp_path / 'workers.db'}"))
+    with transaction(workers) as session:
+        stored = [raw_id for batch in batches for raw_id in persist_many(session, "rfa-mandarin", batch)]
+    ids = [raw_id for raw_id in stored if raw_id is not None]
+    ingest_chunk(workers, ids, Thresholds(0.8, 0.8), [None] * len(ids))
+    assert contents(workers) == contents(factory)
