@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 
 Processor = Callable[[Any], Any] | None
 
@@ -42,6 +43,15 @@ def _values(row: Mapping[str, Any], columns: tuple[str, ...], processors: list[P
     )
 
 
+def _wrapped(connection: Connection, sql: str, error: Exception) -> Exception:
+    """The driver's error as SQLAlchemy raises it (IntegrityError, OperationalError…), so callers
+    tell a race or a lost connection from a bug exactly as for any other statement."""
+    base = connection.dialect.loaded_dbapi.Error
+    if not isinstance(error, base):
+        return error
+    return DBAPIError.instance(sql, None, error, base, dialect=connection.dialect)
+
+
 def insert_returning(connection: Connection, table: Table, row: Mapping[str, Any], returning: str) -> Any:
     """Insert one row (every column given) and return one column of it (its id)."""
     columns = tuple(row)
@@ -50,6 +60,8 @@ def insert_returning(connection: Connection, table: Table, row: Mapping[str, Any
     try:
         cursor.execute(sql, _values(row, columns, processors))
         return cursor.fetchone()[0]
+    except Exception as error:
+        raise _wrapped(connection, sql, error) from error
     finally:
         cursor.close()
 
@@ -63,5 +75,7 @@ def insert_many(connection: Connection, table: Table, rows: Sequence[Mapping[str
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.executemany(sql, [_values(row, columns, processors) for row in rows])
+    except Exception as error:
+        raise _wrapped(connection, sql, error) from error
     finally:
         cursor.close()
