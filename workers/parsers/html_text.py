@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from lxml import etree
 from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HtmlProcessingInstruction
 
+from workers import heap
 from workers.parsers.dates import Stamp, parse_iso
 from workers.parsers.links import absolute
 from workers.parsers.text import fold_spaces
@@ -390,10 +391,25 @@ def join_soft_breaks(line: str) -> str:
 
 def text_lines(root: HtmlElement) -> list[str]:
     """The visible text of `root` as folded, non-empty lines, one per block."""
+    return lines_of(raw_lines(root))
+
+
+def raw_lines(root: HtmlElement) -> list[str]:
+    """The visible text of `root` cut at block boundaries, not yet folded (see `lines_of`)."""
     parts: list[str] = []
     collect_text(root, parts)
+    text = "".join(parts)
+    del parts  # a long page's pieces go before its text is cut into lines
+    return text.split("\n")
+
+
+def lines_of(raws: list[str]) -> list[str]:
+    """`raw_lines` as folded, non-empty lines, one per block; `raws` is emptied as it is read (each raw
+    line of a long page let go as its line is made)."""
+    raws.reverse()
     lines = []
-    for raw in "".join(parts).split("\n"):
+    while raws:
+        raw = raws.pop()
         if not raw or raw.isspace():
             continue
         line = fold_spaces(join_soft_breaks(raw) if SOFT_BREAK in raw else raw)
@@ -432,8 +448,11 @@ def article_text(html: str, base_url: str | None = None, title: str | None = Non
     captions += drop_chrome_take_captions(root)
     related, dropped = take_related(root, base_url)
     credits = take_feed_bylines(root)
+    raws = raw_lines(root)
+    del root  # the tree goes before the lines are made (a long page's tree costs more than its text)
+    heap.give_back(len(html))
     body: list[str] = []
-    for line in text_lines(root):
+    for line in lines_of(raws):
         text, credit = split_credit(line)
         if credit:
             credits.append(credit)

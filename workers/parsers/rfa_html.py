@@ -82,10 +82,9 @@ def publication(shown: date | None, url: str, root: HtmlElement) -> Stamp | None
     return published_in(root) or url_date(url)
 
 
-def story(root: HtmlElement, selector: str, url: str, title: str) -> HtmlText:
-    """The story body with captions, related links and credits kept apart (as for the mirrored posts)."""
-    elements = outermost(select_all(root, selector, NAME))
-    return article_text("".join(inner_html(element) for element in elements), url, title)
+def story_html(root: HtmlElement, selector: str) -> str:
+    """The markup of the story body, which `article_text` reads as a mirrored post's."""
+    return "".join(inner_html(element) for element in outermost(select_all(root, selector, NAME)))
 
 
 def general_text(html: str) -> HtmlText:
@@ -108,16 +107,27 @@ def parse(text: str, url: str | None, selectors: Selectors) -> PageResult:
     canonical = normalize_url(origin)
     misses: list[str] = []
     title = title_of(root, selectors)
-    extracted = story(root, selectors["body"], canonical, title)
+    body = story_html(root, selectors["body"])
+    # What else the page's tree says is read now, so the tree goes before the story is parsed again
+    # (a long page's tree costs more than its text); a bad date selector still fails where it did.
+    error_page = is_error_page(root)
+    try:
+        shown, bad_date = first_text(root, selectors["date"], NAME), None
+    except ParseError as error:
+        shown, bad_date = "", error
+    stamp = publication(shown_day(shown), canonical, root) if bad_date is None else None
+    del root
+    extracted = article_text(body, canonical, title)
+    del body
     if not extracted.paragraphs:
-        if is_error_page(root):
+        if error_page:
             raise ParseError("an error page, not an article", NAME)
         misses.append(miss("body", selectors["body"], "used the general extractor"))
         extracted = general_text(text)
-    shown = first_text(root, selectors["date"], NAME)
+    if bad_date is not None:
+        raise bad_date
     if not shown:
         misses.append(miss("date", selectors["date"], "used the URL or the page's metadata"))
-    stamp = publication(shown_day(shown), canonical, root)
     reason = degraded(NAME, misses)
     if not extracted.paragraphs or not title:
         raise ParseError(f"{reason or NAME}: no article text or no title found", NAME)
