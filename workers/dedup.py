@@ -60,10 +60,18 @@ def sketch_folded(
     Shingles are hashed a window at a time and only the smallest `size` kept between windows, so
     memory stays flat however long the text (a 19 MB page once cost 440 MB here).
     """
+    if separator and len(folded) - start <= SKETCH_WINDOW:  # the usual text, one window
+        # Its separators dropped at once (one copy of a page's size); `start` moves to match.
+        start -= folded.count(separator, 0, start)
+        folded, separator = folded.replace(separator, ""), ""
     length = len(folded) - start - (folded.count(separator, start) if separator else 0)
     if length < SHINGLE:  # one shingle, shorter than the others: its own bytes hashed
         whole = folded[start:].replace(separator, "") if separator else folded[start:]
         return (xxhash.xxh64_intdigest(whole.encode("utf-32-le")) - _SIGN,) if whole and size else ()
+    if not separator and len(folded) - start <= SKETCH_WINDOW:  # one window: no slice of the text
+        codes = np.frombuffer(folded.encode("utf-32-le"), dtype="<u4")[start:]
+        smallest = _distinct_smallest(shingle_hashes(codes.astype(np.uint64)), size)
+        return tuple((smallest ^ _SIGN_BIT).view(np.int64).tolist())
     smallest = np.empty(0, np.uint64)
     carried = ""  # the last SHINGLE - 1 characters: shingles that end in the next window start there
     for begin in range(start, len(folded), SKETCH_WINDOW):
