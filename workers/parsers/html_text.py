@@ -340,25 +340,28 @@ def soft_breaks(text: str) -> str:
     return NEWLINE_RUN.sub(SOFT_BREAK, text)
 
 
-def collect_text(element: HtmlElement, parts: list[str]) -> None:
-    """Append the text under `element` to `parts`, with newlines around blocks."""
+def collect_lines(element: HtmlElement, line: list[str], lines: list[str]) -> None:
+    """Add the text under `element` to `line`, the pieces of the line being read; a block's start and
+    end and a <br> close it (its pieces joined onto `lines`). No piece holds a newline (soft_breaks),
+    so `lines` ends as the text's pieces joined and cut at the block newlines would: a long page's
+    text is never whole beside its lines."""
     tag = element.tag
     if not isinstance(tag, str):  # comments and processing instructions have no text of their own
         return
-    block = tag in BLOCK_TAGS
-    if block:
-        parts.append("\n")
-    if tag == "br":
-        parts.append("\n")
+    block = tag in BLOCK_TAGS  # (<br> is not one)
+    if block or tag == "br":
+        lines.append("".join(line) if line else "")
+        line.clear()
     # lxml decodes text anew at each access: read once.
     if text := element.text:
-        parts.append(soft_breaks(text))
+        line.append(soft_breaks(text))
     for child in element:
-        collect_text(child, parts)
+        collect_lines(child, line, lines)
         if tail := child.tail:
-            parts.append(soft_breaks(tail))
+            line.append(soft_breaks(tail))
     if block:
-        parts.append("\n")
+        lines.append("".join(line) if line else "")
+        line.clear()
 
 
 def joins_without_space(before: str, after: str) -> bool:
@@ -396,11 +399,11 @@ def text_lines(root: HtmlElement) -> list[str]:
 
 def raw_lines(root: HtmlElement) -> list[str]:
     """The visible text of `root` cut at block boundaries, not yet folded (see `lines_of`)."""
-    parts: list[str] = []
-    collect_text(root, parts)
-    text = "".join(parts)
-    del parts  # a long page's pieces go before its text is cut into lines
-    return text.split("\n")
+    line: list[str] = []
+    lines: list[str] = []
+    collect_lines(root, line, lines)
+    lines.append("".join(line))
+    return lines
 
 
 def lines_of(raws: list[str]) -> list[str]:
