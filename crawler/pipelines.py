@@ -27,7 +27,7 @@ from store.db import transaction
 from workers.ingest import Outcome, Thresholds
 
 Item = Fetched | Checked | Revalidated | FetchFailed
-BATCH = 100  # items per transaction at most
+BATCH = 250  # items per transaction at most
 
 log = logging.getLogger(__name__)
 
