@@ -48,7 +48,9 @@ Item = Fetched | Checked | Revalidated | FetchFailed
 # Pages per ingest transaction at most: a chunk's shared work (its postings read, its flushes, its
 # commit) spread over more pages (rfa-mandarin, 1,516 pages: 1.89 ms CPU a page at 100, 1.70 at 250).
 BATCH = 250
-MAX_BACKLOG = 4 * BATCH  # stored pages waiting to be archived, at most, before the crawl waits
+# Stored pages waiting to be archived, at most, before the crawl's batches wait: a crawl that runs
+# far ahead only takes CPU from the writer, which ends it, and leaves it a long drain alone.
+MAX_BACKLOG = BATCH
 MAX_ERROR_CHARS = 300
 # What a fetched page became: (its role, its URL, its documents' outcomes), a batch at a time.
 Results = list[tuple[str, str, list["Outcome"]]]

@@ -66,9 +66,18 @@ def contents(factory: sessionmaker[Session]) -> dict[str, list[tuple[Any, ...]]]
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("reader", ["working", "gone"])
+@pytest.mark.parametrize("one_page", [False, True], ids=["chunks", "one-page-backlog"])
 def test_batches_are_stored_then_archived(
-    reader: str, factory: sessionmaker[Session], sqlite_template: Path, tmp_path: Path
+    reader: str,
+    one_page: bool,
+    factory: sessionmaker[Session],
+    sqlite_template: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    if one_page:  # a page a chunk, and the crawl's batches wait while one page waits to be archived
+        monkeypatch.setattr(ingester, "BATCH", 1)
+        monkeypatch.setattr(ingester, "MAX_BACKLOG", 1)
     crawl_side, process_side = Pipe()
     results_side, to_crawl = Pipe()
     readers: Executor = ThreadPoolExecutor(1) if reader == "working" else GoneReader()
