@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
@@ -161,10 +161,33 @@ def block_lines(elements: list[HtmlElement]) -> list[str]:
     return lines
 
 
-def inner_html(element: HtmlElement) -> str:
-    """The markup inside an element, as a string."""
-    children = "".join(etree.tostring(child, encoding="unicode", with_tail=True) for child in element)
-    return (element.text or "") + children
+INNER_HTML_STEP = 512
+
+
+def taken(element: HtmlElement) -> Iterator[HtmlElement]:
+    """The children of `element`, each removed from it (with its tail) once the next is asked for."""
+    child = next(iter(element), None)  # (len() counts the children: a long story's would be quadratic)
+    while child is not None:
+        following = child.getnext()
+        yield child
+        element.remove(child)
+        child = following
+
+
+def inner_html(element: HtmlElement, take: bool = False) -> str:
+    """The markup inside an element, as a string; `take` removes each child from the tree once it is
+    written out (a long story's tree goes as its markup grows)."""
+    # Joined in steps of a few hundred children, its text first: a long story's children's markup is
+    # never a string per child all at once, nor joined twice (200,000 paragraphs: 400,000 strings).
+    chunks = [element.text or ""]
+    pieces: list[str] = []
+    for child in taken(element) if take else element:
+        pieces.append(etree.tostring(child, encoding="unicode", with_tail=True))
+        if len(pieces) == INNER_HTML_STEP:
+            chunks.append("".join(pieces))
+            pieces.clear()
+    chunks.append("".join(pieces))
+    return "".join(chunks)
 
 
 def page_title(root: HtmlElement, suffix: re.Pattern[str] | None = None) -> str:

@@ -438,13 +438,20 @@ def split_credit(line: str) -> tuple[str, str]:
     return line[:start].strip(), credit
 
 
-def article_text(html: str, base_url: str | None = None, title: str | None = None) -> HtmlText:
-    """Body paragraphs of an article's HTML, with its furniture kept apart."""
-    root = parse_html(html)
+def article_text(html: str | list[str], base_url: str | None = None, title: str | None = None) -> HtmlText:
+    """Body paragraphs of an article's HTML, with its furniture kept apart. `html` given as a one-item
+    list is taken out of it: when the caller holds no other reference, a long article's markup is let
+    go once parsed, before its tree's text is read."""
+    markup = html.pop() if isinstance(html, list) else html
+    del html
+    size = len(markup)
+    root = parse_html(markup)
     if root is None:
         return HtmlText()
     published = published_in(root)
-    if not MIRROR_WRAPPER.match(html):
+    mirrored = MIRROR_WRAPPER.match(markup) is not None
+    del markup
+    if not mirrored:
         root = content_root(root)
     # data-caption attributes sit inside chrome (RFA's zoom link), so they are read before it goes.
     captions = [fold_spaces(str(value)) for value in DATA_CAPTIONS(root)]
@@ -453,7 +460,7 @@ def article_text(html: str, base_url: str | None = None, title: str | None = Non
     credits = take_feed_bylines(root)
     raws = raw_lines(root)
     del root  # the tree goes before the lines are made (a long page's tree costs more than its text)
-    heap.give_back(len(html))
+    heap.give_back(size)
     body: list[str] = []
     for line in lines_of(raws):
         text, credit = split_credit(line)

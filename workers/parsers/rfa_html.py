@@ -83,8 +83,9 @@ def publication(shown: date | None, url: str, root: HtmlElement) -> Stamp | None
 
 
 def story_html(root: HtmlElement, selector: str) -> str:
-    """The markup of the story body, which `article_text` reads as a mirrored post's."""
-    return "".join(inner_html(element) for element in outermost(select_all(root, selector, NAME)))
+    """The markup of the story body, which `article_text` reads as a mirrored post's, taken out of the
+    page's tree as it is written."""
+    return "".join(inner_html(element, take=True) for element in outermost(select_all(root, selector, NAME)))
 
 
 def general_text(html: str) -> HtmlText:
@@ -107,18 +108,18 @@ def parse(text: str, url: str | None, selectors: Selectors) -> PageResult:
     canonical = normalize_url(origin)
     misses: list[str] = []
     title = title_of(root, selectors)
-    body = story_html(root, selectors["body"])
-    # What else the page's tree says is read now, so the tree goes before the story is parsed again
-    # (a long page's tree costs more than its text); a bad date selector still fails where it did.
+    # What else the page's tree says is read first: the story is taken out of the tree as it is
+    # written out (a long page's tree costs more than its text), and the tree goes before the story is
+    # parsed again; a bad date selector still fails where it did.
     error_page = is_error_page(root)
     try:
         shown, bad_date = first_text(root, selectors["date"], NAME), None
     except ParseError as error:
         shown, bad_date = "", error
     stamp = publication(shown_day(shown), canonical, root) if bad_date is None else None
+    story = [story_html(root, selectors["body"])]  # article_text takes it out once parsed
     del root
-    extracted = article_text(body, canonical, title)
-    del body
+    extracted = article_text(story, canonical, title)
     if not extracted.paragraphs:
         if error_page:
             raise ParseError("an error page, not an article", NAME)
