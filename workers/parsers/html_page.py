@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
@@ -26,7 +26,7 @@ from workers.parsers.decode import (
     looks_like_gb18030,
     normalize_charset,
 )
-from workers.parsers.html_text import drop_chrome, text_lines
+from workers.parsers.html_text import drop_chrome, taken, text_lines
 from workers.parsers.links import absolute
 from workers.parsers.text import fold_spaces, paragraphs
 
@@ -162,16 +162,6 @@ def block_lines(elements: list[HtmlElement]) -> list[str]:
 
 
 INNER_HTML_STEP = 512
-
-
-def taken(element: HtmlElement) -> Iterator[HtmlElement]:
-    """The children of `element`, each removed from it (with its tail) once the next is asked for."""
-    child = next(iter(element), None)  # (len() counts the children: a long story's would be quadratic)
-    while child is not None:
-        following = child.getnext()
-        yield child
-        element.remove(child)
-        child = following
 
 
 def inner_html(element: HtmlElement, take: bool = False) -> str:

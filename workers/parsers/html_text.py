@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from lxml import etree
@@ -340,11 +340,22 @@ def soft_breaks(text: str) -> str:
     return NEWLINE_RUN.sub(SOFT_BREAK, text)
 
 
-def collect_lines(element: HtmlElement, line: list[str], lines: list[str]) -> None:
+def taken(element: HtmlElement) -> Iterator[HtmlElement]:
+    """The children of `element`, each removed from it (with its tail) once the next is asked for."""
+    child = next(iter(element), None)  # (len() counts the children: a long story's would be quadratic)
+    while child is not None:
+        following = child.getnext()
+        yield child
+        element.remove(child)
+        child = following
+
+
+def collect_lines(element: HtmlElement, line: list[str], lines: list[str], take: bool = False) -> None:
     """Add the text under `element` to `line`, the pieces of the line being read; a block's start and
     end and a <br> close it (its pieces joined onto `lines`). No piece holds a newline (soft_breaks),
     so `lines` ends as the text's pieces joined and cut at the block newlines would: a long page's
-    text is never whole beside its lines."""
+    text is never whole beside its lines. `take` removes each of `element`'s children from the tree once
+    read, so a long page's tree goes as its lines grow."""
     tag = element.tag
     if not isinstance(tag, str):  # comments and processing instructions have no text of their own
         return
@@ -355,7 +366,7 @@ def collect_lines(element: HtmlElement, line: list[str], lines: list[str]) -> No
     # lxml decodes text anew at each access: read once.
     if text := element.text:
         line.append(soft_breaks(text))
-    for child in element:
+    for child in taken(element) if take else element:
         collect_lines(child, line, lines)
         if tail := child.tail:
             line.append(soft_breaks(tail))
@@ -397,11 +408,12 @@ def text_lines(root: HtmlElement) -> list[str]:
     return lines_of(raw_lines(root))
 
 
-def raw_lines(root: HtmlElement) -> list[str]:
-    """The visible text of `root` cut at block boundaries, not yet folded (see `lines_of`)."""
+def raw_lines(root: HtmlElement, take: bool = False) -> list[str]:
+    """The visible text of `root` cut at block boundaries, not yet folded (see `lines_of`); `take`
+    empties `root` as it is read."""
     line: list[str] = []
     lines: list[str] = []
-    collect_lines(root, line, lines)
+    collect_lines(root, line, lines, take)
     lines.append("".join(line))
     return lines
 
@@ -458,8 +470,8 @@ def article_text(html: str | list[str], base_url: str | None = None, title: str 
     captions += drop_chrome_take_captions(root)
     related, dropped = take_related(root, base_url)
     credits = take_feed_bylines(root)
-    raws = raw_lines(root)
-    del root  # the tree goes before the lines are made (a long page's tree costs more than its text)
+    raws = raw_lines(root, take=True)  # the tree goes as its raw lines are made, before the lines are
+    del root  # (a long page's tree costs more than its text)
     heap.give_back(size)
     body: list[str] = []
     for line in lines_of(raws):
