@@ -1,7 +1,9 @@
 """Seed-import benchmark: files/s and peak memory of the whole `diplowatch seed` command.
 
-Makes N distinct files from the shared corpus (each a corpus post with its Chinese characters
-shifted by a per-file amount: same structure and length, different text and URL), seeds them into
+Makes N distinct files from the shared corpus (each a corpus post, same structure and length,
+different text and URL: `--text shifted`, the default, moves its Chinese characters along the block;
+`--text chained` generates its Chinese from the corpus's adjacent pairs, keeping a real vocabulary; see
+tests/corpus_copies.py), seeds them into
 a fresh SQLite file and a fresh PostgreSQL database, and prints the figures. Memory should stay flat
 as N grows, so each backend is also run with N/5 files.
 
@@ -9,7 +11,8 @@ as N grows, so each backend is also run with N/5 files.
 phase, nothing written to the index): `both` runs each seed without and then with it and prints what
 keeping the index adds, which is how the index's share of ingest time is measured.
 
-    python bench/seed_import.py [-n 10000] [--search-index on|off|both] [--pg postgresql://…]
+    python bench/seed_import.py [-n 10000] [--search-index on|off|both] [--text shifted|mixed]
+        [--pg postgresql://…]
 """
 
 from __future__ import annotations
@@ -25,15 +28,15 @@ from pathlib import Path
 import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.corpus_copies import make_copies
+from tests.corpus_copies import TEXTS, make_copies
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus" / "jekyll-mirror"
 
 
-def make_files(folder: Path, count: int) -> int:
+def make_files(folder: Path, count: int, text: str = "shifted") -> int:
     """Write `count` distinct seed files made from the corpus; returns their total size."""
-    return make_copies(CORPUS, folder, count)
+    return make_copies(CORPUS, folder, count, text)
 
 
 # The same command with the search index switched off: the read phase makes no grams and ingest
@@ -90,6 +93,7 @@ def main() -> None:
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--search-index", choices=("on", "off", "both"), default="on")
     parser.add_argument("--only-n", action="store_true", help="skip the N/5 run")
+    parser.add_argument("--text", choices=TEXTS, default="shifted", help="how copies differ")
     args = parser.parse_args()
     modes = {"on": [True], "off": [False], "both": [False, True]}[args.search_index]
     with tempfile.TemporaryDirectory(prefix="diplowatch-bench-") as tmp:
@@ -97,8 +101,8 @@ def main() -> None:
         for count in [args.n] if args.only_n else sorted({max(1, args.n // 5), args.n}):
             folder = work / f"files-{count}"
             folder.mkdir()
-            size = make_files(folder, count)
-            print(f"{count} files, {size / 2**20:.1f} MiB")
+            size = make_files(folder, count, args.text)
+            print(f"{count} files ({args.text}), {size / 2**20:.1f} MiB")
             stores = [] if args.skip_sqlite else ["sqlite"]
             stores += [] if args.skip_pg else ["postgresql"]
             for name in stores:
