@@ -105,7 +105,9 @@ PAGE_FORMATS: dict[str, PageFormat] = {
     usembassy_html.NAME: PageFormat(
         usembassy_html.matches, usembassy_html.detect, usembassy_html.parse, usembassy_html.SELECTORS
     ),
-    rfa_html.NAME: PageFormat(rfa_html.matches, rfa_html.detect, rfa_html.parse, rfa_html.SELECTORS),
+    rfa_html.NAME: PageFormat(
+        rfa_html.matches, rfa_html.detect, rfa_html.parse, rfa_html.SELECTORS, rfa_html.parse_held
+    ),
     wenxuecity_html.NAME: PageFormat(
         wenxuecity_html.matches, wenxuecity_html.detect, wenxuecity_html.parse, wenxuecity_html.SELECTORS
     ),
@@ -132,11 +134,18 @@ def with_defaults(defaults: Selectors, overrides: Selectors | None) -> Selectors
     return {**defaults, **overrides} if overrides else defaults
 
 
-def parse_page(name: str, text: str, url: str | None, selectors: Selectors | None) -> Parsed:
-    """The documents of a decoded page read as page format `name`."""
+def parse_page(name: str, page: list[str], url: str | None, selectors: Selectors | None) -> Parsed:
+    """The documents of a decoded page (taken out of the one-item list `page`) read as page format
+    `name`; a format with `parse_held` is given the page the same way, to let it go when it can."""
     chosen = PAGE_FORMATS[name]
+    text = page.pop()
     text, flattened = (text, None) if name in MAY_BE_EMPTY else flatten(text)
-    result = chosen.parse(text, url, with_defaults(chosen.selectors, selectors))
+    if chosen.parse_held is not None:
+        page.append(text)
+        del text
+        result = chosen.parse_held(page, url, with_defaults(chosen.selectors, selectors))
+    else:
+        result = chosen.parse(text, url, with_defaults(chosen.selectors, selectors))
     if not result.documents and name not in MAY_BE_EMPTY:
         raise ParseError(f"no documents found ({flattened})" if flattened else "no documents found", name)
     return Parsed(name, result.documents, joined(result.degraded, flattened))
@@ -220,9 +229,9 @@ def parse_bytes(
     check_not_empty_or_binary(data, fmt or "detect")
     sniffed: str | None = None
     if fmt in PAGE_FORMATS:
-        text = decode_page(data, content_type)
+        page = [decode_page(data, content_type)]  # parse_page takes it out
         del data
-        return parse_page(fmt, text, url, selectors)
+        return parse_page(fmt, page, url, selectors)
     if fmt is None:
         # Detection reads leniently decoded text so that a file in the wrong encoding is still
         # recognised and then refused with the real reason by its format's strict decoder.
@@ -236,7 +245,9 @@ def parse_bytes(
                 raise ParseError(
                     "no parser recognises this file (HTML, XML or JSON of no known site or shape)"
                 )
-            return parse_page(name, text, url, selectors)
+            page = [text]  # parse_page takes it out
+            del text
+            return parse_page(name, page, url, selectors)
         fmt = detect(sniffed)
         if fmt is None:
             decode_utf8(data, "detect")  # an undecodable file says why, rather than "not recognised"

@@ -69,6 +69,8 @@ class PageFormat(NamedTuple):
     detect: Callable[[str], bool]
     parse: Callable[[str, str | None, Selectors], PageResult]
     selectors: Selectors = NO_SELECTORS
+    # Given, `parse` with the page in a one-item list to take it out of (a long page let go early).
+    parse_held: Callable[[list[str], str | None, Selectors], PageResult] | None = None
 
 
 def charset_of(content_type: str | None) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import zlib
 from datetime import date
 from types import MappingProxyType
 
@@ -45,6 +46,7 @@ HOSTS = ("rfa.org",)
 ARTICLE_PATH = re.compile(r"^/mandarin/(?:[^/]+/)*[^/]+\.html?$|^/mandarin/[^/]+/\d{4}/\d{2}/\d{2}/[^/]+/?$")
 MARKERS = re.compile(r"""普通话主页\s*</title>|id=["']storytext["']""")
 TITLE_SUFFIX = re.compile(r"\s+[—–]\s+普通话主页\s*$")
+LONG_PAGE_CHARS = 1_000_000  # a page this long is kept compressed while it is parsed
 SHOWN_DATE = re.compile(r"(?P<y>\d{4})\s*[-./年]\s*(?P<m>\d{1,2})\s*[-./月]\s*(?P<d>\d{1,2})")
 
 
@@ -88,6 +90,23 @@ def story_html(root: HtmlElement, selector: str) -> str:
     return "".join(inner_html(element, take=True) for element in outermost(select_all(root, selector, NAME)))
 
 
+class Kept:
+    """A page's text kept for later: as it is when short, zlib-compressed UTF-8 when long."""
+
+    def __init__(self, text: str) -> None:
+        self.short = text if len(text) < LONG_PAGE_CHARS else None
+        self.packed = (
+            None if self.short is not None else zlib.compress(text.encode("utf-8", "surrogatepass"), 1)
+        )
+
+    def text(self) -> str:
+        """The text as it was given."""
+        if self.short is not None:
+            return self.short
+        assert self.packed is not None
+        return zlib.decompress(self.packed).decode("utf-8", "surrogatepass")
+
+
 def general_text(html: str) -> HtmlText:
     """The general extractor's paragraphs, with editor credits kept apart as for the story body."""
     body: list[str] = []
@@ -101,7 +120,16 @@ def general_text(html: str) -> HtmlText:
 
 def parse(text: str, url: str | None, selectors: Selectors) -> PageResult:
     """The one article of a story page."""
+    return parse_held([text], url, selectors)
+
+
+def parse_held(page: list[str], url: str | None, selectors: Selectors) -> PageResult:
+    """`parse` of the page `page` holds, taken out of it: a long page is kept compressed while its
+    trees live (the general extractor reads it only when the story yields nothing)."""
+    text = page.pop()
+    kept = Kept(text)  # before the tree: its UTF-8 is a third copy for a moment
     root = html_root(text, NAME)
+    del text
     origin = url or canonical_link(root)
     if not origin:
         raise ParseError("no URL: the key of an RFA article is its canonical URL", NAME)
@@ -124,7 +152,7 @@ def parse(text: str, url: str | None, selectors: Selectors) -> PageResult:
         if error_page:
             raise ParseError("an error page, not an article", NAME)
         misses.append(miss("body", selectors["body"], "used the general extractor"))
-        extracted = general_text(text)
+        extracted = general_text(kept.text())
     if bad_date is not None:
         raise bad_date
     if not shown:
