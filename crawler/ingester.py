@@ -51,6 +51,9 @@ BATCH = 250
 # Stored pages waiting to be archived, at most, before the crawl's batches wait: a crawl that runs
 # far ahead only takes CPU from the writer, which ends it, and leaves it a long drain alone.
 MAX_BACKLOG = BATCH
+# Bytes of pages per transaction, and waiting, at most (a larger page alone), as seed chunks and
+# ingest messages hold: memory follows the largest page, not BATCH of them (issue 8.7).
+MAX_BYTES = 8_000_000
 MAX_ERROR_CHARS = 300
 # What a fetched page became: (its role, its URL, its documents' outcomes), a batch at a time.
 Results = list[tuple[str, str, list["Outcome"]]]
@@ -181,9 +184,9 @@ def end() -> None:
             process.wait()
 
 
-# A stored page waiting to be archived: raw id, role, URL, and its batch's readings under way (with
-# its place among them), or None when the reader could not take it.
-Pending = tuple[int, str, str, "Future[list[Reading | None]] | None", int]
+# A stored page waiting to be archived: raw id, role, URL, its batch's readings under way (with its
+# place among them), or None when the reader could not take it, and its size in bytes.
+Pending = tuple[int, str, str, "Future[list[Reading | None]] | None", int, int]
 
 
 def serve(
@@ -200,9 +203,10 @@ def serve(
     bytes it came in, so the reader parses while this thread writes and a chunk's readings are done
     when it starts (reading pages only once they were stored left the reader idle during each chunk,
     and the writer waiting for it after). The crawl waits for its batches to be stored, so they go
-    first; then the stored pages whose readings are done are archived, up to BATCH per transaction.
-    While the backlog holds MAX_BACKLOG pages, the crawl's batches wait (and Scrapy, holding their
-    responses, slows down) until it is archived: memory stays flat however far the crawl runs ahead.
+    first; then the stored pages whose readings are done are archived, up to BATCH (and MAX_BYTES)
+    per transaction. While the backlog holds MAX_BACKLOG pages or MAX_BYTES of them, the crawl's
+    batches wait (and Scrapy, holding their responses, slows down) until it is archived: memory
+    stays flat however far the crawl runs ahead, and follows the largest page.
     """
     from crawler.persist import persist_many
     from store.db import transaction
@@ -224,7 +228,7 @@ def serve(
                 more = _take(events.get_nowait(), arrived) and more
             except queue.Empty:
                 break
-        while arrived and len(backlog) < MAX_BACKLOG:
+        while arrived and len(backlog) < MAX_BACKLOG and sum(p[-1] for p in backlog) < MAX_BYTES:
             data, reads = arrived.popleft()
             _, items = pickle.loads(data)
             try:
@@ -237,7 +241,7 @@ def serve(
                 continue
             sending.send(("stored", raw_ids))
             backlog += [
-                (raw_id, item.role, item.url, reads, place)
+                (raw_id, item.role, item.url, reads, place, len(item.body))
                 for place, (item, raw_id) in enumerate(zip(items, raw_ids, strict=True))
                 if raw_id is not None and isinstance(item, Fetched)
             ]
@@ -245,7 +249,7 @@ def serve(
         if ready:
             batch = [backlog.popleft() for _ in range(ready)]
             ids = [raw_id for raw_id, *_ in batch]
-            readings = [_reading(reads, place) for *_, reads, place in batch]
+            readings = [_reading(reads, place) for *_, reads, place, _ in batch]
             outcomes = ingest_chunk(factory, ids, thresholds, readings)
             done = [(role, url, found) for (_, role, url, *_), found in zip(batch, outcomes, strict=True)]
             sending.send(("ingested", done))
@@ -273,12 +277,14 @@ def _take(event: Event, arrived: deque[Batch]) -> bool:
 
 
 def _ready(backlog: deque[Pending]) -> int:
-    """How many pages at the backlog's head (BATCH at most) are read and can be archived now."""
-    ready = 0
-    for *_, reads, _ in backlog:
-        if ready == BATCH or (reads is not None and not reads.done()):
+    """How many pages at the backlog's head (BATCH and MAX_BYTES at most, a larger page alone) are
+    read and can be archived now."""
+    ready = held = 0
+    for *_, reads, _, size in backlog:
+        if ready == BATCH or (ready and held + size > MAX_BYTES) or (reads is not None and not reads.done()):
             break
         ready += 1
+        held += size
     return ready
 
 

@@ -66,18 +66,20 @@ def contents(factory: sessionmaker[Session]) -> dict[str, list[tuple[Any, ...]]]
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("reader", ["working", "gone"])
-@pytest.mark.parametrize("one_page", [False, True], ids=["chunks", "one-page-backlog"])
+@pytest.mark.parametrize("one_page", ["", "count", "bytes"], ids=["chunks", "one-page-backlog", "byte-cap"])
 def test_batches_are_stored_then_archived(
     reader: str,
-    one_page: bool,
+    one_page: str,
     factory: sessionmaker[Session],
     sqlite_template: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    if one_page:  # a page a chunk, and the crawl's batches wait while one page waits to be archived
+    if one_page == "count":  # a page a chunk, and the crawl's batches wait while one page waits
         monkeypatch.setattr(ingester, "BATCH", 1)
         monkeypatch.setattr(ingester, "MAX_BACKLOG", 1)
+    if one_page == "bytes":  # every page is over the byte cap: each is a chunk alone
+        monkeypatch.setattr(ingester, "MAX_BYTES", 1)
     crawl_side, process_side = Pipe()
     results_side, to_crawl = Pipe()
     readers: Executor = ThreadPoolExecutor(1) if reader == "working" else GoneReader()
@@ -103,6 +105,8 @@ def test_batches_are_stored_then_archived(
         (url, [outcome.status for outcome in outcomes]) for _, done in replies for _, url, outcomes in done
     ]
     assert sorted(archived) == [(article(n).url, ["new"]) for n in (1, 2, 3)]
+    if one_page:
+        assert [len(done) for _, done in replies] == [1, 1, 1]
     with factory() as session:
         assert session.scalar(select(func.count()).select_from(Document)) == 3
         assert session.scalar(select(func.count()).where(RawPage.ingested_at.is_(None))) == 0
