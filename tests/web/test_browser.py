@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import feedparser
@@ -11,7 +11,7 @@ import pytest
 from selenium import webdriver
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.expected_conditions import presence_of_element_located
+from selenium.webdriver.support.expected_conditions import presence_of_element_located, staleness_of
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.web.archive import SCRIPT_TITLE, Archive
@@ -28,6 +28,14 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Archiv
 def browser() -> Iterator[webdriver.Chrome]:
     with chromium() as found:
         yield found
+
+
+def loaded_after(browser: webdriver.Chrome, act: Callable[[], object]) -> None:
+    """Do what loads a new page (submit a form, follow a link), and wait until it has replaced this
+    one: reading at once could read the old page, or none (a filtered search read [] under load)."""
+    page = browser.find_element(By.TAG_NAME, "html")
+    act()
+    WebDriverWait(browser, 20).until(staleness_of(page))
 
 
 def titles(browser: webdriver.Chrome) -> list[str]:
@@ -47,7 +55,7 @@ def test_timeline_and_filter_by_source(browser: webdriver.Chrome, site: tuple[st
     badges = browser.find_element(By.CSS_SELECTOR, "ol.timeline li.row:nth-child(2) .meta").text
     assert "edited (2 versions)" in badges and "comments (2)" in badges
     Select(browser.find_element(By.NAME, "source")).select_by_visible_text("state-gov")
-    browser.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click()
+    loaded_after(browser, browser.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click)
     assert "source=state-gov" in browser.current_url
     assert titles(browser) == ["Department Press Briefing", "On the Agreement"]
     sources = {row.text for row in browser.find_elements(By.CSS_SELECTOR, "ol.timeline .source")}
@@ -91,12 +99,12 @@ def test_search_a_two_character_chinese_word(browser: webdriver.Chrome, site: tu
     browser.find_element(By.LINK_TEXT, "Search").click()
     box = browser.find_element(By.NAME, "q")
     box.send_keys("反对")
-    box.submit()
+    loaded_after(browser, box.submit)
     marks = browser.find_elements(By.CSS_SELECTOR, "li.hit .snippet mark")
     assert marks and {mark.text for mark in marks} == {"反对"}
     assert set(titles(browser)) == {"外交部发言人答记者问（更新）", "中国外交部回应美国声明"}
     browser.find_element(By.NAME, "originals").click()
-    browser.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click()
+    loaded_after(browser, browser.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click)
     assert titles(browser) == ["外交部发言人答记者问（更新）"]
     browser.find_element(By.LINK_TEXT, "外交部发言人答记者问（更新）").click()
     assert browser.current_url.endswith(f"/documents/{archive.statement}")
