@@ -44,6 +44,18 @@ def persist(session: Session, source: str, item: Fetched | Checked | Revalidated
             schedule.record_check(session, source, item.key, utcnow(), item.next_check)
         return None
     raw_id = raw.add(session, item.body, origin(source), item.url, raw_headers(item), item.fetched_at)
+    first, *redirected = fetch_records(item, raw_id)
+    fetches.record_fetch(session, source, first)
+    if item.role == "page":
+        schedule.record_check(session, source, item.key, item.fetched_at, item.next_check)
+    for record in redirected:
+        fetches.record_fetch(session, source, record)
+    return raw_id
+
+
+def fetch_records(item: Fetched, raw_id: int) -> list[fetches.Fetch]:
+    """What a fetched response tells of its URL's validators: one record under the URL asked for,
+    and, when redirected, one under the final URL (it answers conditional requests too)."""
     fetch = fetches.Fetch(
         url=item.key,
         role=item.role,
@@ -53,12 +65,7 @@ def persist(session: Session, source: str, item: Fetched | Checked | Revalidated
         raw_page_id=raw_id,
         fetched_at=item.fetched_at,
     )
-    fetches.record_fetch(session, source, fetch)
-    if item.role == "page":
-        schedule.record_check(session, source, item.key, item.fetched_at, item.next_check)
-    if item.url != item.key:  # redirected: the final URL answers conditional requests too
-        fetches.record_fetch(session, source, replace(fetch, url=item.url))
-    return raw_id
+    return [fetch, replace(fetch, url=item.url)] if item.url != item.key else [fetch]
 
 
 def persist_many(
@@ -76,18 +83,7 @@ def persist_many(
     raw_ids = dict(zip((id(item) for item in fetched), raw.add_many(session, pages), strict=True))
     records, checks = [], []
     for item in fetched:
-        fetch = fetches.Fetch(
-            url=item.key,
-            role=item.role,
-            etag=item.headers.get("etag"),
-            last_modified=item.headers.get("last-modified"),
-            listed_modified=item.listed_modified,
-            raw_page_id=raw_ids[id(item)],
-            fetched_at=item.fetched_at,
-        )
-        records.append(fetch)
-        if item.url != item.key:  # redirected: the final URL answers conditional requests too
-            records.append(replace(fetch, url=item.url))
+        records += fetch_records(item, raw_ids[id(item)])
         if item.role == "page":
             checks.append((item.key, item.fetched_at, item.next_check))
     fetches.record_fetches(session, source, records)
