@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import DBAPIError
 
 from crawler.items import Checked, Fetched, FetchFailed, Revalidated
+from store.raw import CHUNK_BYTES
 
 if TYPE_CHECKING:  # the process imports ingest (parsers and all) only once it is storing already
     from sqlalchemy.orm import Session, sessionmaker
@@ -52,8 +53,8 @@ BATCH = 250
 # far ahead only takes CPU from the writer, which ends it, and leaves it a long drain alone.
 MAX_BACKLOG = BATCH
 # Bytes of pages per transaction, and waiting, at most (a larger page alone), as seed chunks and
-# ingest messages hold: memory follows the largest page, not BATCH of them (issue 8.7).
-MAX_BYTES = 8_000_000
+# ingest messages hold: memory follows the largest page, not BATCH of them.
+MAX_BYTES = CHUNK_BYTES
 MAX_ERROR_CHARS = 300
 # What a fetched page became: (its role, its URL, its documents' outcomes), a batch at a time.
 Results = list[tuple[str, str, list["Outcome"]]]

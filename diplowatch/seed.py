@@ -70,7 +70,7 @@ def walk(paths: Iterable[Path]) -> Iterator[Path]:
 
 
 CHUNK = 200  # files per transaction: commits are the cost that batching saves
-CHUNK_BYTES = batch.CHUNK_BYTES  # bytes of files per transaction (a larger file alone)
+CHUNK_BYTES = raw.CHUNK_BYTES  # bytes of files per transaction (a larger file alone)
 MAX_FILE_BYTES = 20_000_000  # the default of Settings.max_page_bytes
 
 

@@ -173,6 +173,11 @@ def load_many(session: Session, raw_page_ids: Sequence[int]) -> list[Page]:
     return [found[raw_page_id] for raw_page_id in raw_page_ids]
 
 
+# Bytes of raw pages per ingest chunk (seed, worker messages, the in-line crawl): a chunk's pages are
+# all read before it is written, so a larger page is a chunk of its own, and memory follows the
+# largest page rather than the sum of a chunk's.
+CHUNK_BYTES = 8_000_000
+
 SIZES = (
     select(RAW_PAGES.c.id, BLOBS.c.size)
     .join(BLOBS, BLOBS.c.sha256 == RAW_PAGES.c.blob_sha256)

@@ -27,7 +27,7 @@ from store import leases, queue, raw
 from store.db import transaction
 from store.models import Document, ParseFailure, Version
 from store.types import utcnow
-from workers.batch import CHUNK_BYTES, by_size, ingest_chunk
+from workers.batch import by_size, ingest_chunk
 from workers.errors import ParseError
 from workers.ingest import Outcome, Reading, Thresholds, ingest, read_stored, record_failure
 
@@ -48,7 +48,7 @@ REPARSE_BATCH = 500  # pages per reparse message: each sends its pages, then the
 # Pages per ingest message, ingested in one transaction: a commit (and, on PostgreSQL, a turn of
 # the matching lock) per batch instead of per page is what lets the workers keep up with the seed.
 INGEST_BATCH = 50
-INGEST_BATCH_BYTES = CHUNK_BYTES  # and at most this many bytes of pages (a larger page alone)
+INGEST_BATCH_BYTES = raw.CHUNK_BYTES  # and at most this many bytes of pages (a larger page alone)
 
 
 @dataclass

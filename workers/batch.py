@@ -13,11 +13,9 @@ from typing import TypeVar
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.db import transaction
+from store.raw import CHUNK_BYTES
 from workers.ingest import Outcome, Reading, Thresholds, ingest_alone, ingest_many
 
-# Bytes of pages per chunk: a chunk's pages are all read before it is written, so a larger page is a
-# chunk of its own, and memory follows the largest page rather than the sum of a chunk's.
-CHUNK_BYTES = 8_000_000
 Item = TypeVar("Item")
 
 
