@@ -71,6 +71,37 @@ def most_shared(shared: Counter[int], min_shared: int, limit: int) -> list[tuple
     return sorted(found, key=lambda pair: (-pair[1], pair[0]))[:limit]
 
 
+# A candidate's whole sketch and whether it is an excerpt, one row per candidate: read a row per value,
+# 64 per candidate, the rows cost more to hand over than the lookup itself (an embassy listing's
+# excerpts have five or six candidates each).
+_SKETCHES = {
+    "postgresql": text(
+        "SELECT a.document_id, array_agg(a.value), d.is_excerpt FROM sketch_anchors a"
+        " JOIN documents d ON d.id = a.document_id WHERE a.document_id = ANY(CAST(:ids AS bigint[]))"
+        " GROUP BY a.document_id, d.is_excerpt"
+    ),
+    "sqlite": text(
+        "SELECT a.document_id, group_concat(a.value), d.is_excerpt FROM sketch_anchors a"
+        " JOIN documents d ON d.id = a.document_id WHERE a.document_id IN (SELECT value FROM json_each(:ids))"
+        " GROUP BY a.document_id, d.is_excerpt"
+    ),
+}
+
+
+def sketches(connection: Connection, ids: Sequence[int]) -> dict[int, tuple[tuple[int, ...], bool]]:
+    """{document id: (its anchors as a sorted sketch, whether it is an excerpt)} for these documents
+    (those with no anchors left out)."""
+    if not ids:
+        return {}
+    dialect = connection.dialect.name
+    found = connection.execute(
+        _SKETCHES[dialect], {"ids": db.int_array(ids) if dialect == "postgresql" else json.dumps(list(ids))}
+    )
+    if dialect == "postgresql":
+        return {row[0]: (tuple(sorted(row[1])), bool(row[2])) for row in found}
+    return {row[0]: (tuple(sorted(map(int, row[1].split(",")))), bool(row[2])) for row in found}
+
+
 def similar_candidates(
     connection: Connection, values: Sequence[int], min_shared: int, limit: int
 ) -> list[tuple[int, int]]:

@@ -80,3 +80,40 @@ def test_sketch_values_are_the_definition() -> None:
     long = random_folded(rng, dedup.SKETCH_WINDOW * 2 + 7)
     assert dedup.sketch_folded(long) == reference_sketch(long)
     assert dedup.sketch(TEXT) == reference_sketch(dedup.fold(TEXT))
+
+
+def reference_similarity(
+    a: tuple[int, ...], b: tuple[int, ...], size: int = dedup.SKETCH_SIZE
+) -> dedup.Similarity:
+    """The estimates as defined: resemblance over the union's `size` smallest values; containment
+    over the values of one sketch both sketches vouch for (no larger than either's largest, for a
+    full sketch), none when fewer than MIN_SHARED of them (or of the sketch, if shorter)."""
+    union = sorted(set(a) | set(b))[:size]
+    resemblance = sum(v in a and v in b for v in union) / len(union) if union else 0.0
+    limit = min(x[-1] if len(x) >= size else float("inf") for x in (a, b))
+
+    def contained(x: tuple[int, ...], y: tuple[int, ...]) -> float:
+        comparable = [v for v in x if v <= limit]
+        if not comparable or len(comparable) < min(dedup.MIN_SHARED, len(x)):
+            return 0.0
+        return sum(v in y for v in comparable) / len(comparable)
+
+    return dedup.Similarity(resemblance, contained(a, b), contained(b, a))
+
+
+def test_compare_gives_the_estimates_as_defined() -> None:
+    rng = random.Random(7)
+    pool = [rng.randrange(-(1 << 63), 1 << 63) for _ in range(200)]
+    real = [dedup.sketch(TEXT), dedup.sketch(TEXT[:3000]), dedup.sketch(TEXT[2000:2100]), dedup.sketch(OTHER)]
+    pairs = [(x, y) for x in real for y in real]
+    for _ in range(3000):
+        a = tuple(sorted(rng.sample(pool, rng.choice([0, 1, 3, 4, 10, 64, 64]))))
+        shared = set(a[: rng.randrange(len(a) + 1)])
+        b = tuple(sorted(shared | set(rng.sample(pool, rng.choice([0, 2, 20, 64])))))[:64]
+        pairs.append((a, b))
+    assert any(0 < reference_similarity(a, b).resemblance < 1 for a, b in pairs)
+    assert any(0 < reference_similarity(a, b).a_in_b < 1 for a, b in pairs)
+    for a, b in pairs:
+        assert dedup.compare(a, b) == reference_similarity(a, b)
+        assert dedup.resemblance(a, b) == reference_similarity(a, b).resemblance
+        assert dedup.containment(a, b) == reference_similarity(a, b).a_in_b

@@ -9,7 +9,6 @@ and containment (an excerpt inside a longer statement) from a few hundred bytes.
 from __future__ import annotations
 
 import hashlib
-import heapq
 import struct
 from dataclasses import dataclass
 
@@ -160,23 +159,37 @@ def _threshold(values: tuple[int, ...], size: int) -> float:
 
 def containment(a: tuple[int, ...], b: tuple[int, ...], size: int = SKETCH_SIZE) -> float:
     """Estimated share of a's shingles that also occur in b (0 when too few values to tell)."""
-    limit = min(_threshold(a, size), _threshold(b, size))
+    return _contained(a, set(b), min(_threshold(a, size), _threshold(b, size)))
+
+
+def _contained(a: tuple[int, ...], b_set: set[int], limit: float) -> float:
+    """Share of a's values up to `limit` (those both sketches vouch for) found in b."""
     comparable = [v for v in a if v <= limit]
     if len(comparable) < min(MIN_SHARED, len(a)) or not comparable:
         return 0.0
-    b_set = set(b)
     return sum(v in b_set for v in comparable) / len(comparable)
 
 
 def resemblance(a: tuple[int, ...], b: tuple[int, ...], size: int = SKETCH_SIZE) -> float:
     """Estimated Jaccard similarity of the two shingle sets."""
-    union = heapq.nsmallest(size, set(a) | set(b))
+    return _resemblance(set(a), set(b), size)
+
+
+def _resemblance(a_set: set[int], b_set: set[int], size: int) -> float:
+    # The union's `size` smallest values stand for the union; the shared ones among them (all those
+    # no larger than its largest) for the intersection.
+    union = sorted(a_set | b_set)[:size]
     if not union:
         return 0.0
+    top = union[-1]
+    return sum(v <= top for v in a_set & b_set) / len(union)
+
+
+def compare(a: tuple[int, ...], b: tuple[int, ...], size: int = SKETCH_SIZE) -> Similarity:
+    """Resemblance and both containments of two sketches (each set made once: ingest compares a
+    newcomer with every candidate, thousands of times a chunk on listing-heavy sources)."""
     a_set, b_set = set(a), set(b)
-    return sum(v in a_set and v in b_set for v in union) / len(union)
-
-
-def compare(a: tuple[int, ...], b: tuple[int, ...]) -> Similarity:
-    """Resemblance and both containments of two sketches."""
-    return Similarity(resemblance(a, b), containment(a, b), containment(b, a))
+    limit = min(_threshold(a, size), _threshold(b, size))
+    return Similarity(
+        _resemblance(a_set, b_set, size), _contained(a, b_set, limit), _contained(b, a_set, limit)
+    )

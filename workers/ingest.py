@@ -107,11 +107,6 @@ SAME_TEXT = (
     .order_by(DOCUMENTS.c.id)
     .limit(1)
 )
-ANCHORS_OF = (
-    select(ANCHORS.c.document_id, ANCHORS.c.value, DOCUMENTS.c.is_excerpt)
-    .join(DOCUMENTS, DOCUMENTS.c.id == ANCHORS.c.document_id)
-    .where(ANCHORS.c.document_id.in_(bindparam("ids", expanding=True)))
-)
 VERSION_TEXT = select(VERSIONS.c.title, VERSIONS.c.body).where(
     VERSIONS.c.document_id == bindparam("id"), VERSIONS.c.number == bindparam("number")
 )
@@ -347,8 +342,9 @@ def _ingest_page(
         record_failure(session, page.id, reading.failure, mark=False)
         return [Outcome("failed", reason=reading.failure.reason)]
     keys = sorted({prepared.document.key for prepared in reading.documents})
-    # A page of a source that may re-key documents looks each one up as it comes, as before.
-    rekeys = any(prepared.document.source in KEYED_BY_URL_BEFORE for prepared in reading.documents)
+    # A page that may re-key a document looks each one up as it comes (a re-key changes what the
+    # next one finds); the others are looked up at once.
+    rekeys = _may_rekey(session, reading, absent)
     existing = keys if rekeys else [key for key in keys if key not in absent]
     connection = session.connection()
     if existing:
@@ -366,6 +362,19 @@ def _ingest_page(
     if reading.degraded:
         outcomes = [replace(outcome, degraded=reading.degraded) for outcome in outcomes]
     return outcomes
+
+
+def _may_rekey(session: Session, reading: Reading, absent: set[str]) -> bool:
+    """Whether a new document of the page may be one its source once keyed by its URL (`_rekey`):
+    a URL of theirs that is a document's key, archived or on the page. Rare (documents archived
+    before their source derived keys), so asked once for the page, where asking per document cost
+    an embassy listing a query and a flush of the chunk's held rows for each of its entries."""
+    new = [p.document for p in reading.documents if p.document.key in absent]
+    urls = {d.url for d in new if d.source in KEYED_BY_URL_BEFORE and d.url and d.url != d.key}
+    if not urls:
+        return False
+    page_keys = {prepared.document.key for prepared in reading.documents}
+    return bool(urls & page_keys) or bool(matching.existing(session, urls))
 
 
 STORE_ATTEMPTS = 3
@@ -432,17 +441,19 @@ def archive(
     showed the document is history and never turns the text back (a late retry, a reconcile, an
     old seed file). Only the current version's own page may change it when read again (a parser fix).
     `fetched_at` is the raw page's fetch time (looked up when not given); `row` is the document's
-    FIND_DOCUMENT row when the caller looked it up already (None: there is no such document yet).
+    FIND_DOCUMENT row when the caller looked it up already (None: there is no such document yet,
+    nor one to re-key: `_may_rekey` said so).
     """
     if fetched_at is None:
         fetched_at = raw.load(session, raw_page_id, with_data=False).fetched_at
     fetch = Sighting(raw_page_id, fetched_at, alert_history)
     parsed = prepared.document
+    may_rekey = row is LOOK_UP and parsed.source in KEYED_BY_URL_BEFORE
     if row is LOOK_UP:
         row = _find(session, parsed.key)
     if row is None and prepared.matchable and matching.take_turn(session):
         row = _find(session, parsed.key)  # after the wait
-    if row is None and parsed.source in KEYED_BY_URL_BEFORE and parsed.url and _rekey(session, parsed):
+    if row is None and may_rekey and parsed.url and _rekey(session, parsed):
         row = _find(session, parsed.key)
     if row is None:
         return _create(session, prepared, fetch, thresholds)
@@ -833,27 +844,13 @@ def _similar(session: Session, values: tuple[int, ...]) -> list[tuple[Candidate,
     if not rows:
         return []
     # A document's anchors are exactly its current sketch, so one query brings every candidate's.
-    sketches: dict[int, list[int]] = {candidate_id: [] for candidate_id, _ in rows}
-    excerpts: set[int] = set()
-    stored_ids = []
-    for candidate_id in sketches:
-        found_held = held.sketch(candidate_id) if held else None
-        if found_held is None:
-            stored_ids.append(candidate_id)
-        else:
-            sketches[candidate_id].extend(found_held[0])
-            if found_held[1]:
-                excerpts.add(candidate_id)
-    if stored_ids:
-        for candidate_id, value, is_excerpt in connection.execute(ANCHORS_OF, {"ids": stored_ids}):
-            sketches[candidate_id].append(value)
-            if is_excerpt:
-                excerpts.add(candidate_id)
-    found = [
-        (Candidate(candidate_id, candidate_id in excerpts), dedup.compare(values, tuple(sorted(v))))
-        for candidate_id, v in sketches.items()
-    ]
-    return sorted(found, key=lambda pair: pair[1].resemblance, reverse=True)
+    sketches = {candidate_id: held.sketch(candidate_id) if held else None for candidate_id, _ in rows}
+    sketches.update(anchors.sketches(connection, [i for i, sketch in sketches.items() if sketch is None]))
+    compared = []
+    for candidate_id, found in sketches.items():
+        sketch, is_excerpt = found or ((), False)
+        compared.append((Candidate(candidate_id, is_excerpt), dedup.compare(values, sketch)))
+    return sorted(compared, key=lambda pair: pair[1].resemblance, reverse=True)
 
 
 def _link(session: Session, document_id: int, target_id: int, kind: str, score: float) -> None:
