@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, Table, text
 
-from store import db
+from store import db, inserts
 from store.models import SketchAnchor
 
 ANCHORS: Table = SketchAnchor.__table__  # type: ignore[assignment]
@@ -25,9 +25,9 @@ COMMON_VALUE_DOCUMENTS = 100
 
 
 # PostgreSQL: one index probe per value, each stopped after cap + 1 rows, in a single plan.
-_POSTINGS_PG = text(
-    "SELECT v.value, a.document_id FROM unnest(CAST(:values AS bigint[])) AS v(value)"
-    " CROSS JOIN LATERAL (SELECT document_id FROM sketch_anchors s WHERE s.value = v.value LIMIT :take) a"
+_POSTINGS_PG = (
+    "SELECT v.value, a.document_id FROM unnest(%s::bigint[]) AS v(value)"
+    " CROSS JOIN LATERAL (SELECT document_id FROM sketch_anchors s WHERE s.value = v.value LIMIT %s) a"
 )
 
 
@@ -48,10 +48,8 @@ def postings(
     if not values:
         return []
     if connection.dialect.name == "postgresql":
-        found = connection.execute(_POSTINGS_PG, {"values": db.int_array(values), "take": cap + 1})
-        return [(row[0], row[1]) for row in found]
-    found = connection.exec_driver_sql(_POSTINGS_SQLITE, (json.dumps(list(values)), cap))
-    return [(row[0], row[1]) for row in found]
+        return inserts.driver_rows(connection, _POSTINGS_PG, (db.int_array(values), cap + 1))
+    return inserts.driver_rows(connection, _POSTINGS_SQLITE, (json.dumps(list(values)), cap))
 
 
 def sharing(

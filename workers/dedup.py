@@ -167,7 +167,7 @@ def _contained(a: tuple[int, ...], b_set: set[int], limit: float) -> float:
     comparable = [v for v in a if v <= limit]
     if len(comparable) < min(MIN_SHARED, len(a)) or not comparable:
         return 0.0
-    return sum(v in b_set for v in comparable) / len(comparable)
+    return len([v for v in comparable if v in b_set]) / len(comparable)
 
 
 def resemblance(a: tuple[int, ...], b: tuple[int, ...], size: int = SKETCH_SIZE) -> float:
@@ -182,7 +182,7 @@ def _resemblance(a_set: set[int], b_set: set[int], size: int) -> float:
     if not union:
         return 0.0
     top = union[-1]
-    return sum(v <= top for v in a_set & b_set) / len(union)
+    return len([v for v in a_set & b_set if v <= top]) / len(union)
 
 
 def compare(a: tuple[int, ...], b: tuple[int, ...], size: int = SKETCH_SIZE) -> Similarity:
