@@ -34,8 +34,10 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from pathlib import Path
 
 import psycopg
@@ -104,12 +106,20 @@ def generate_chunk(start: int) -> list[tuple[int, str, str, datetime, str, str]]
 
 
 def generate(corpus: Corpus, count: int) -> Iterator[list[tuple[int, str, str, datetime, str, str]]]:
-    """Chunks of generated documents, made by one reader process per core."""
+    """Chunks of generated documents, made by one reader process per core, in order, at most two
+    chunks per reader ahead of the loader (`imap` has no bound: the readers outran the loader and a
+    1,000,000-document build held 23 GB of waiting chunks when the kernel killed it)."""
     global _corpus
     _corpus = corpus
-    starts = range(0, count, BATCH)
-    with multiprocessing.get_context("fork").Pool(len(os.sched_getaffinity(0))) as pool:
-        for rows in pool.imap(generate_chunk, starts):
+    starts = iter(range(0, count, BATCH))
+    readers = len(os.sched_getaffinity(0))
+    with multiprocessing.get_context("fork").Pool(readers) as pool:
+        waiting = deque(pool.apply_async(generate_chunk, (start,)) for start in islice(starts, 2 * readers))
+        while waiting:
+            rows = waiting.popleft().get()
+            following = next(starts, None)
+            if following is not None:
+                waiting.append(pool.apply_async(generate_chunk, (following,)))
             yield [row for row in rows if row[0] < count]
     _corpus = None
 
