@@ -41,6 +41,11 @@ _POSTINGS_SQLITE = (
 )
 
 
+def _id_list(connection: Connection, values: Sequence[int]) -> str:
+    """Integers bound as one parameter: an array literal for PostgreSQL, a JSON array for SQLite."""
+    return db.int_array(values) if connection.dialect.name == "postgresql" else json.dumps(list(values))
+
+
 def postings(
     connection: Connection, values: Sequence[int], cap: int = COMMON_VALUE_DOCUMENTS
 ) -> list[tuple[int, int]]:
@@ -48,8 +53,8 @@ def postings(
     if not values:
         return []
     if connection.dialect.name == "postgresql":
-        return inserts.driver_rows(connection, _POSTINGS_PG, (db.int_array(values), cap + 1))
-    return inserts.driver_rows(connection, _POSTINGS_SQLITE, (json.dumps(list(values)), cap))
+        return inserts.driver_rows(connection, _POSTINGS_PG, (_id_list(connection, values), cap + 1))
+    return inserts.driver_rows(connection, _POSTINGS_SQLITE, (_id_list(connection, values), cap))
 
 
 def sharing(
@@ -91,11 +96,8 @@ def sketches(connection: Connection, ids: Sequence[int]) -> dict[int, tuple[tupl
     (those with no anchors left out)."""
     if not ids:
         return {}
-    dialect = connection.dialect.name
-    found = connection.execute(
-        _SKETCHES[dialect], {"ids": db.int_array(ids) if dialect == "postgresql" else json.dumps(list(ids))}
-    )
-    if dialect == "postgresql":
+    found = connection.execute(_SKETCHES[connection.dialect.name], {"ids": _id_list(connection, ids)})
+    if connection.dialect.name == "postgresql":
         return {row[0]: (tuple(sorted(row[1])), bool(row[2])) for row in found}
     return {row[0]: (tuple(sorted(map(int, row[1].split(",")))), bool(row[2])) for row in found}
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Table, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from store import anchors, inserts, raw, search_index, turns
@@ -349,7 +349,7 @@ def _ingest_page(
     keys = sorted({prepared.document.key for prepared in reading.documents})
     # A page that may re-key a document looks each one up as it comes (a re-key changes what the
     # next one finds); the others are looked up at once.
-    rekeys = _may_rekey(session, reading, absent)
+    rekeys = _may_rekey(session, reading, keys, absent)
     existing = keys if rekeys else [key for key in keys if key not in absent]
     connection = session.connection()
     if existing:
@@ -369,17 +369,16 @@ def _ingest_page(
     return outcomes
 
 
-def _may_rekey(session: Session, reading: Reading, absent: set[str]) -> bool:
+def _may_rekey(session: Session, reading: Reading, keys: Sequence[str], absent: set[str]) -> bool:
     """Whether a new document of the page may be one its source once keyed by its URL (`_rekey`):
-    a URL of theirs that is a document's key, archived or on the page. Rare (documents archived
+    a URL of theirs that is a document's key, archived or among the page's `keys`. Rare (documents archived
     before their source derived keys), so asked once for the page, where asking per document cost
     an embassy listing a query and a flush of the chunk's held rows for each of its entries."""
     new = [p.document for p in reading.documents if p.document.key in absent]
     urls = {d.url for d in new if d.source in KEYED_BY_URL_BEFORE and d.url and d.url != d.key}
     if not urls:
         return False
-    page_keys = {prepared.document.key for prepared in reading.documents}
-    return bool(urls & page_keys) or bool(matching.existing(session, urls))
+    return bool(urls.intersection(keys)) or bool(matching.existing(session, urls))
 
 
 STORE_ATTEMPTS = 3
@@ -668,8 +667,7 @@ def _link_counterpart(session: Session, document_id: int, parsed: ParsedDocument
     connection = session.connection()
     found = connection.execute(LINK_OF, {"id": excerpt, "kind": "excerpt_of"}).first()
     if found is None:
-        row = {"document_id": excerpt, "target_id": full, "kind": "excerpt_of", "score": 1.0}
-        connection.execute(insert(LINKS), {**row, "created_at": utcnow()})
+        _insert_link(connection, excerpt, full, "excerpt_of", 1.0)
     else:
         connection.execute(update(LINKS).where(LINKS.c.id == found.id).values(target_id=full, score=1.0))
     return parsed.is_excerpt
@@ -856,10 +854,15 @@ def _similar(session: Session, values: tuple[int, ...]) -> list[tuple[Candidate,
 
 def _link(session: Session, document_id: int, target_id: int, kind: str, score: float) -> None:
     """Record that one document copies or excerpts another (at most one link of each kind)."""
-    exists = session.connection().execute(LINK_OF, {"id": document_id, "kind": kind}).first()
+    connection = session.connection()
+    exists = connection.execute(LINK_OF, {"id": document_id, "kind": kind}).first()
     if exists is None and document_id != target_id:
-        row = {"document_id": document_id, "target_id": target_id, "kind": kind, "score": score}
-        session.connection().execute(insert(LINKS), {**row, "created_at": utcnow()})
+        _insert_link(connection, document_id, target_id, kind, score)
+
+
+def _insert_link(connection: Connection, document_id: int, target_id: int, kind: str, score: float) -> None:
+    row = {"document_id": document_id, "target_id": target_id, "kind": kind, "score": score}
+    connection.execute(insert(LINKS), {**row, "created_at": utcnow()})
 
 
 def _index(
