@@ -289,13 +289,15 @@ def ingest_many(
     }
     if wanted:
         held.remember(sorted(wanted), _stored_postings(session, sorted(wanted)))
+    url_keys = _url_keys(session, done, absent)
     # Each reading is let go once its page is archived: a large page's search text and the rest of
     # what reading made need not wait for the chunk's end (held versions keep only their own values).
     del given
     done.reverse()
     try:
         results = [
-            _ingest_page(session, page, done.pop(), thresholds, alert_history, absent) for page in pages
+            _ingest_page(session, page, done.pop(), thresholds, alert_history, absent, url_keys)
+            for page in pages
         ]
     except BaseException:
         pending.release(session, write=False)  # the transaction is rolled back
@@ -341,15 +343,17 @@ def _ingest_page(
     thresholds: Thresholds,
     alert_history: bool,
     absent: set[str],
+    url_keys: set[str],
 ) -> list[Outcome]:
-    """Archive one read page's documents; `absent` (keys no document has yet) is kept current."""
+    """Archive one read page's documents; `absent` (keys no document has yet) is kept current;
+    `url_keys`: see `_url_keys`."""
     if reading.failure is not None:
         record_failure(session, page.id, reading.failure, mark=False)
         return [Outcome("failed", reason=reading.failure.reason)]
     keys = sorted({prepared.document.key for prepared in reading.documents})
     # A page that may re-key a document looks each one up as it comes (a re-key changes what the
     # next one finds); the others are looked up at once.
-    rekeys = _may_rekey(session, reading, keys, absent)
+    rekeys = _may_rekey(reading, absent, url_keys)
     existing = keys if rekeys else [key for key in keys if key not in absent]
     connection = session.connection()
     if existing:
@@ -369,16 +373,29 @@ def _ingest_page(
     return outcomes
 
 
-def _may_rekey(session: Session, reading: Reading, keys: Sequence[str], absent: set[str]) -> bool:
-    """Whether a new document of the page may be one its source once keyed by its URL (`_rekey`):
-    a URL of theirs that is a document's key, archived or among the page's `keys`. Rare (documents archived
-    before their source derived keys), so asked once for the page, where asking per document cost
-    an embassy listing a query and a flush of the chunk's held rows for each of its entries."""
+def _rekey_urls(reading: Reading, absent: set[str]) -> set[str]:
+    """URLs of the page's new documents that their source once used as keys (`_rekey`)."""
     new = [p.document for p in reading.documents if p.document.key in absent]
-    urls = {d.url for d in new if d.source in KEYED_BY_URL_BEFORE and d.url and d.url != d.key}
+    return {d.url for d in new if d.source in KEYED_BY_URL_BEFORE and d.url and d.url != d.key}
+
+
+def _url_keys(session: Session, readings: Sequence[Reading], absent: set[str]) -> set[str]:
+    """Of the chunk's `_rekey_urls`, those that may be a document's key while it is archived: keys
+    when it began, and keys of its own documents (one query for the chunk, where asking per page cost
+    an embassy crawl a query for nearly every page)."""
+    urls = set().union(*(_rekey_urls(reading, absent) for reading in readings))
     if not urls:
-        return False
-    return bool(urls.intersection(keys)) or bool(matching.existing(session, urls))
+        return set()
+    own = {prepared.document.key for reading in readings for prepared in reading.documents}
+    return (urls & own) | matching.existing(session, urls)
+
+
+def _may_rekey(reading: Reading, absent: set[str], url_keys: set[str]) -> bool:
+    """Whether a new document of the page may be one its source once keyed by its URL (`_rekey`):
+    one of their URLs is among the chunk's `url_keys`. Rare (documents archived before their source
+    derived keys), so decided for the page, where asking per document cost an embassy listing a
+    query and a flush of the chunk's held rows for each of its entries."""
+    return not url_keys.isdisjoint(_rekey_urls(reading, absent))
 
 
 STORE_ATTEMPTS = 3
@@ -844,7 +861,10 @@ def _similar(session: Session, values: tuple[int, ...]) -> list[tuple[Candidate,
         return []
     # A document's anchors are exactly its current sketch, so one query brings every candidate's.
     sketches = {candidate_id: held.sketch(candidate_id) if held else None for candidate_id, _ in rows}
-    sketches.update(anchors.sketches(connection, [i for i, sketch in sketches.items() if sketch is None]))
+    read = anchors.sketches(connection, [i for i, sketch in sketches.items() if sketch is None])
+    if held is not None:
+        held.keep_sketches(read)
+    sketches.update(read)
     compared = []
     for candidate_id, found in sketches.items():
         sketch, is_excerpt = found or ((), False)

@@ -48,6 +48,9 @@ class Pending:
     # the chunk has written since: together they answer a lookup without a query.
     stored: dict[int, list[int]] | None = None
     written: defaultdict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
+    # Sketches of candidates the chunk has read or written (an embassy listing's excerpts meet the
+    # same few statements page after page): a document's anchors change only by this chunk's hand.
+    sketches: dict[int, tuple[tuple[int, ...], bool]] = field(default_factory=dict)
 
     def remember(self, values: Sequence[int], rows: Sequence[tuple[int, int]]) -> None:
         """Keep the stored postings (`anchors.postings` rows) of these values."""
@@ -66,6 +69,7 @@ class Pending:
         """Forget the anchors held for a document (its sketch is being replaced, and its stored
         anchors deleted: the postings read at the start may name them)."""
         self.stored = None
+        self.sketches.pop(document_id, None)
         values, _ = self.anchors.pop(document_id, ((), False))
         for value in values:
             self.by_value[value].remove(document_id)
@@ -95,8 +99,13 @@ class Pending:
         return most_shared(Counter(rare), min_shared, limit)
 
     def sketch(self, document_id: int) -> tuple[tuple[int, ...], bool] | None:
-        """A held document's anchors (sorted) and whether it is an excerpt, or None."""
-        return self.anchors.get(document_id)
+        """A document's anchors (sorted) and whether it is an excerpt, when the chunk holds them or
+        has read or written them already; else None."""
+        return self.anchors.get(document_id) or self.sketches.get(document_id)
+
+    def keep_sketches(self, found: dict[int, tuple[tuple[int, ...], bool]]) -> None:
+        """Keep stored candidates' sketches (`anchors.sketches`) for the chunk's later lookups."""
+        self.sketches.update(found)
 
     def flush(self, connection: Connection) -> None:
         """Write what is held: search entries, versions in the order they were made, then anchors.
@@ -126,6 +135,7 @@ class Pending:
                 self.by_value.clear()
             else:  # the usual case, a chunk's one flush: its held postings become the written ones
                 self.written, self.by_value = self.by_value, defaultdict(list)
+            self.sketches.update(self.anchors)
             self.anchors.clear()
 
 
