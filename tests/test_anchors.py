@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from opencc import OpenCC
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from store import anchors
@@ -59,6 +59,19 @@ def test_a_lookup_reads_at_most_cap_plus_one_rows_per_value(factory: sessionmake
         found = anchors.similar_candidates(session.connection(), values, min_shared=4, limit=8)
     # Only the original sharing the rare values is a candidate: the common ones decide nothing.
     assert found == [(ids[7], len(rare))]
+
+
+def test_sketches_are_each_candidates_anchors_sorted_with_its_excerpt_flag(
+    factory: sessionmaker[Session],
+) -> None:
+    with transaction(factory) as session:
+        ids = add_originals(session, 3, {0: (40, 5, 900), 1: (7,)})
+        session.execute(update(Document).where(Document.id == ids[1]).values(is_excerpt=True))
+        session.execute(delete(SketchAnchor).where(SketchAnchor.document_id == ids[2]))
+    with factory() as session:
+        found = anchors.sketches(session.connection(), [ids[2], ids[1], ids[0], 10**9])
+    # A document without anchors (a copy) and an unknown id are left out.
+    assert found == {ids[0]: ((5, 11, 12, 13, 40, 900), False), ids[1]: ((7, 11, 12, 13), True)}
 
 
 def test_a_copy_is_still_found_among_originals_sharing_common_fragments(
