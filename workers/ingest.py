@@ -73,6 +73,7 @@ FOUND = (
 )
 CURRENT_VERSION = (VERSIONS.c.document_id == DOCUMENTS.c.id) & (VERSIONS.c.number == DOCUMENTS.c.version)
 FIND_DOCUMENT = select(*FOUND).outerjoin(VERSIONS, CURRENT_VERSION).where(DOCUMENTS.c.key == bindparam("key"))
+DOCUMENT_ID = select(DOCUMENTS.c.id).where(DOCUMENTS.c.key == bindparam("key"))
 FIND_DOCUMENTS = (
     select(DOCUMENTS.c.key, *FOUND)
     .outerjoin(VERSIONS, CURRENT_VERSION)
@@ -677,11 +678,11 @@ def _link_counterpart(session: Session, document_id: int, parsed: ParsedDocument
     """
     if not parsed.counterpart:
         return False
-    other = session.connection().execute(FIND_DOCUMENT, {"key": parsed.counterpart}).first()
+    connection = session.connection()
+    other = connection.execute(DOCUMENT_ID, {"key": parsed.counterpart}).scalar()
     if other is None:
         return False
-    excerpt, full = (document_id, other.id) if parsed.is_excerpt else (other.id, document_id)
-    connection = session.connection()
+    excerpt, full = (document_id, other) if parsed.is_excerpt else (other, document_id)
     found = connection.execute(LINK_OF, {"id": excerpt, "kind": "excerpt_of"}).first()
     if found is None:
         _insert_link(connection, excerpt, full, "excerpt_of", 1.0)
