@@ -62,6 +62,14 @@ class Fetch:
     fetched_at: datetime
 
 
+def _kept(value: str | None, column: str) -> str | None:
+    """A validator the column can hold, or None: a longer one (a broken or hostile site's header, a
+    sitemap's lastmod) is not kept, so the next fetch asks unconditionally, which is always right;
+    PostgreSQL would refuse the row, and with it the fetch."""
+    limit: int | None = getattr(FETCHED.c[column].type, "length", None)
+    return value if value is None or limit is None or len(value) <= limit else None
+
+
 def url_key(url: str) -> str:
     """The URL's SHA-256 (URLs can be longer than an index allows); unique per source."""
     return hashlib.sha256(url.encode("utf-8")).hexdigest()
@@ -163,9 +171,9 @@ def record_fetches(session: Session, source: str, fetches: Sequence[Fetch]) -> N
             "url": fetch.url,
             "source": source,
             "role": fetch.role,
-            "etag": fetch.etag,
-            "last_modified": fetch.last_modified,
-            "listed_modified": fetch.listed_modified,
+            "etag": _kept(fetch.etag, "etag"),
+            "last_modified": _kept(fetch.last_modified, "last_modified"),
+            "listed_modified": _kept(fetch.listed_modified, "listed_modified"),
             "last_fetched_at": fetch.fetched_at,
             "raw_page_id": fetch.raw_page_id,
         }
@@ -179,7 +187,7 @@ def record_listed(session: Session, source: str, url: str, listed_modified: str 
     session.execute(
         update(FETCHED)
         .where(FETCHED.c.source == source, FETCHED.c.url_sha256 == url_key(url))
-        .values(listed_modified=listed_modified)
+        .values(listed_modified=_kept(listed_modified, "listed_modified"))
     )
 
 

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Literal, TypeVar
+
+# What the store's columns hold (documents.key, documents.url): PostgreSQL refuses a longer value, where
+# SQLite would keep it, so a page with one would never be archived in a deployment.
+KEY_CHARS = 500
+URL_CHARS = 2000
 
 Precision = Literal["datetime", "date", "unknown"]
 Kind = Literal["transcript", "statement", "article"]
@@ -62,6 +68,23 @@ class Document:
     # The key of the same statement's other form: a full statement's listing excerpt, or the full
     # statement an excerpt cuts short. Linked by identity when both are archived.
     counterpart: str | None = None
+
+    def __post_init__(self) -> None:
+        # Every document fits the store, however long the URL a page or a seed file gives.
+        object.__setattr__(self, "key", storable_key(self.key))
+        if self.counterpart is not None:
+            object.__setattr__(self, "counterpart", storable_key(self.counterpart))
+        if self.url is not None and len(self.url) > URL_CHARS:
+            object.__setattr__(self, "url", None)  # the key keeps its start, and the raw page all of it
+
+
+def storable_key(key: str) -> str:
+    """A key as the store holds it: itself up to KEY_CHARS, else its start and the SHA-256 of the
+    whole (so two long keys sharing a start stay two, and the same one is always the same)."""
+    if len(key) <= KEY_CHARS:
+        return key
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
+    return f"{key[: KEY_CHARS - len(digest) - 1]}#{digest}"
 
 
 def one_per_key(documents: Iterable[Document]) -> tuple[Document, ...]:
