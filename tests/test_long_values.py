@@ -58,6 +58,17 @@ def test_storable_keys_are_stable_and_distinct() -> None:
     assert storable_key("state-gov:short") == "state-gov:short"
     assert storable_key(LONG) == storable_key(LONG) != storable_key(LONG + "x")
     assert storable_key(storable_key(LONG)) == storable_key(LONG)
+    host = "a" * 60 + "." + "b" * 60 + ".example"
+    assert len(storable_key(host, 100)) == 100 and storable_key(host, 100) != storable_key(host + "x", 100)
+
+
+def test_a_post_from_a_long_host_name_gets_a_source_the_store_holds(
+    database_url: str, tmp_path: Path
+) -> None:
+    host = "news." + "a" * 60 + "." + "b" * 60 + ".example"
+    seed_post(database_url, tmp_path / "first", f"https://{host}/article/1")
+    (record,) = exported(database_url)
+    assert record["source"] == storable_key(host, 100)
 
 
 def test_validators_longer_than_their_columns_are_not_kept(factory: sessionmaker[Session]) -> None:

@@ -8,10 +8,11 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Literal, TypeVar
 
-# What the store's columns hold (documents.key, documents.url): PostgreSQL refuses a longer value, where
-# SQLite would keep it, so a page with one would never be archived in a deployment.
+# What the store's columns hold (documents.key, documents.url, sources.name): PostgreSQL refuses a
+# longer value, where SQLite would keep it, so a page with one would never be archived in a deployment.
 KEY_CHARS = 500
 URL_CHARS = 2000
+SOURCE_CHARS = 100  # a source named after its host: a host name can have 253
 
 Precision = Literal["datetime", "date", "unknown"]
 Kind = Literal["transcript", "statement", "article"]
@@ -72,19 +73,21 @@ class Document:
     def __post_init__(self) -> None:
         # Every document fits the store, however long the URL a page or a seed file gives.
         object.__setattr__(self, "key", storable_key(self.key))
+        object.__setattr__(self, "source", storable_key(self.source, SOURCE_CHARS))
         if self.counterpart is not None:
             object.__setattr__(self, "counterpart", storable_key(self.counterpart))
         if self.url is not None and len(self.url) > URL_CHARS:
             object.__setattr__(self, "url", None)  # the key keeps its start, and the raw page all of it
 
 
-def storable_key(key: str) -> str:
-    """A key as the store holds it: itself up to KEY_CHARS, else its start and the SHA-256 of the
-    whole (so two long keys sharing a start stay two, and the same one is always the same)."""
-    if len(key) <= KEY_CHARS:
+def storable_key(key: str, limit: int = KEY_CHARS) -> str:
+    """A key (or a name) as the store holds it: itself up to `limit` characters, else its start and
+    the SHA-256 of the whole, hex or its first half (so two long keys sharing a start stay two, and the
+    same one is always the same)."""
+    if len(key) <= limit:
         return key
-    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
-    return f"{key[: KEY_CHARS - len(digest) - 1]}#{digest}"
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[: 64 if limit >= 256 else 32]
+    return f"{key[: limit - len(digest) - 1]}#{digest}"
 
 
 def one_per_key(documents: Iterable[Document]) -> tuple[Document, ...]:
