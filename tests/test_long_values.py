@@ -103,7 +103,7 @@ def test_migration_0013_gives_stored_long_keys_their_storable_form(
     try:
         command.downgrade(db.alembic_config(engine), "0012")
         with engine.begin() as connection:  # what SQLite kept before (PostgreSQL refused it)
-            source_id = connection.scalar(insert(Source).values(name="x").returning(Source.id))
+            source_id = connection.scalar(insert(Source).values(name="x" * 150).returning(Source.id))
             for key, url in ((LONG, LONG), ("short", "https://x.example/" + "b" * 2100)):
                 connection.execute(
                     insert(Document).values(
@@ -113,6 +113,7 @@ def test_migration_0013_gives_stored_long_keys_their_storable_form(
         command.upgrade(db.alembic_config(engine), "head")
         with engine.connect() as connection:
             rows = connection.execute(select(Document.key, Document.url).order_by(Document.id)).all()
+            assert connection.execute(select(Source.name)).scalars().all() == [storable_key("x" * 150, 100)]
             assert connection.execute(text("SELECT count(*) FROM documents")).scalar() == 2
     finally:
         engine.dispose()
