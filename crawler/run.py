@@ -25,7 +25,6 @@ from crawler.spiders import SPIDERS
 from crawler.urls import Rebase
 from store import crawls, db, redact
 from workers import processes
-from workers.document import URL_CHARS
 from workers.errors import DiplowatchError, FetchError
 from workers.ingest import Thresholds
 
@@ -98,7 +97,6 @@ def scrapy_settings(source: Source, options: Options, base_url: str | None) -> d
         # Scrapy starts this many tasks for every callback's output; ours yield one item and a few requests.
         "CONCURRENT_ITEMS": CONCURRENT_ITEMS,
         "DOWNLOAD_TIMEOUT": source.timeout,
-        "URLLENGTH_LIMIT": URL_CHARS,  # a longer URL is not requested: the store could not keep it
         "DOWNLOAD_MAXSIZE": options.max_page_bytes,
         "DOWNLOAD_WARNSIZE": options.max_page_bytes // 2,
         "DOWNLOAD_HANDLERS": NO_HANDLER,

@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from workers.document import URL_CHARS
+
 SCHEMES = ("http", "https")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 Resolve = Callable[[str], list[str]]
@@ -104,6 +106,8 @@ class Scope:
 
     def refusal(self, url: str) -> str | None:
         """Why `url` must not be fetched, or None when it may be."""
+        if len(url) > URL_CHARS:  # redirects included: the store's URL columns could not keep it
+            return f"longer than {URL_CHARS:,} characters"
         found = origin(url)
         if found is None:
             scheme = url.split(":", 1)[0].lower() if ":" in url else ""

@@ -49,7 +49,8 @@ class Pending:
     stored: dict[int, list[int]] | None = None
     written: defaultdict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     # Sketches of candidates the chunk has read or written (an embassy listing's excerpts meet the
-    # same few statements page after page): a document's anchors change only by this chunk's hand.
+    # same few statements page after page), true for as long as the postings above: a document's
+    # own replacement drops its entry (`drop_anchors`).
     sketches: dict[int, tuple[tuple[int, ...], bool]] = field(default_factory=dict)
 
     def remember(self, values: Sequence[int], rows: Sequence[tuple[int, int]]) -> None:

@@ -90,6 +90,8 @@ def test_scope_rules() -> None:
     assert "not http" in (scope.refusal("file:///etc/passwd") or "")
     assert "not http" in (scope.refusal("gopher://www.state.gov/") or "")
     assert scope.refusal("http://[::1/x") is not None
+    assert scope.refusal("https://www.state.gov/" + "a" * 1978) is None  # 2,000 characters
+    assert "longer than 2,000" in (scope.refusal("https://www.state.gov/" + "a" * 1979) or "")
 
 
 def test_internal_addresses_need_to_be_configured() -> None:
