@@ -28,8 +28,7 @@ from store.db import transaction
 from store.models import Document, ParseFailure, Version
 from store.types import utcnow
 from workers.batch import by_size, ingest_chunk
-from workers.errors import ParseError
-from workers.ingest import Outcome, Reading, Thresholds, ingest, read_stored, record_failure
+from workers.ingest import Outcome, Reading, Thresholds, ingest, lasting_failure, read_stored, record_failure
 
 log = logging.getLogger(__name__)
 
@@ -101,11 +100,11 @@ def ingest_page(raw_page_id: int, again: bool = False) -> list[Outcome]:
             # Another worker archived the same document at the same moment: read again, and find
             # it there (unchanged), instead of storing it twice.
             log.info("ingest of raw page %s raced another worker (attempt %s)", raw_page_id, attempt + 1)
-        except sql_errors.DBAPIError:
-            raise  # the database is away or busy: the broker retries with backoff
-        except Exception as error:  # a parser bug: retrying cannot help; keep it for `reparse`
+        except Exception as error:
+            failure = lasting_failure(error)
+            if failure is None:
+                raise  # the database is away or busy: the broker retries with backoff
             log.exception("ingest of raw page %s failed", raw_page_id)
-            failure = ParseError(f"internal error: {type(error).__name__}: {error}", parser="ingest")
             with transaction(rt.factory) as session:
                 record_failure(session, raw_page_id, failure)
             return [Outcome("failed", reason=failure.reason)]

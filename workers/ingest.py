@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import Connection, Table, bindparam, delete, insert, or_, select, update
+from sqlalchemy import exc as sql_errors
 from sqlalchemy.orm import Session, sessionmaker
 
 from store import anchors, inserts, raw, search_index, turns
@@ -403,14 +404,31 @@ STORE_ATTEMPTS = 3
 STORE_BACKOFF = 0.05  # seconds before the second attempt; four times longer before each next one
 
 
+def lasting_failure(error: Exception) -> ParseError | None:
+    """The failure to record beside a page when running its ingest again cannot help, else None.
+
+    The store refusing one of the page's values (a data exception: too long, out of range, a
+    character it cannot hold) refuses it every time, and so does a bug in ingest; retrying either
+    forever would hide the page from everyone. Recorded, the page shows among the failures and
+    `reparse` tries it again after the fix. Every other store error (a lost connection, a lock, a
+    lost race) passes, and is retried.
+    """
+    if isinstance(error, sql_errors.DataError):
+        return ParseError(f"the store refused it: {str(error.orig)[:500]}", parser="store")
+    if isinstance(error, sql_errors.DBAPIError):
+        return None
+    return ParseError(f"internal error: {type(error).__name__}: {error}", parser="ingest")
+
+
 def ingest_alone(
     factory: sessionmaker[Session], raw_page_id: int, thresholds: Thresholds, alert_history: bool = False
 ) -> list[Outcome]:
     """Ingest one raw page in its own transaction; an error of the store fails only this page, for now.
 
-    A page that cannot be parsed is a recorded failure (inside `ingest`). Anything raised here is
-    the store's trouble (a lost connection, a race's key conflict): retried a few times, then the
-    page is left not ingested, for reconcile to bring back; it is never recorded as a bad page.
+    A page that cannot be parsed is a recorded failure (inside `ingest`), and so is one whose
+    failure lasts (`lasting_failure`). Any other error is the store's passing trouble (a lost
+    connection, a race's key conflict): retried a few times, then the page is left not ingested,
+    for reconcile to bring back; it is never recorded as a bad page.
     """
     error: Exception | None = None
     for attempt in range(STORE_ATTEMPTS):
@@ -422,6 +440,10 @@ def ingest_alone(
         except Exception as caught:
             error = caught
             log.warning("ingest of raw page %s failed (attempt %s): %r", raw_page_id, attempt + 1, caught)
+            if (failure := lasting_failure(caught)) is not None:
+                with transaction(factory) as session:
+                    record_failure(session, raw_page_id, failure)
+                return [Outcome("failed", reason=failure.reason)]
     reason = f"not ingested, left for reconcile: {type(error).__name__}: {error}"
     return [Outcome("failed", reason=reason)]
 

@@ -1,15 +1,18 @@
-"""Only a page that cannot be parsed is a parse failure: the store's errors retry, then wait for reconcile."""
+"""A page that cannot be parsed, or whose failure lasts, is a recorded failure; the store's passing
+errors retry, then wait for reconcile."""
 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.db import transaction
+from store.models import ParseFailure
 from tests.integrity.pages import ARTICLE, T1, facts, fetch
 from workers import actors
-from workers.ingest import Thresholds, ingest_alone
+from workers import ingest as ingest_module
+from workers.ingest import Thresholds, ingest, ingest_alone
 
 # A store that refuses new documents, as a lost connection or a key conflict would, by each backend's means.
 REFUSE = {
@@ -85,5 +88,53 @@ def test_a_page_that_cannot_be_parsed_is_a_recorded_failure(factory: sessionmake
     raw_id = fetch(factory, b"\x00\x01 not a page", T1)
     [outcome] = ingest_alone(factory, raw_id, Thresholds())
     assert outcome.status == "failed"
+    found = facts(factory)
+    assert found.failures == 1 and found.not_ingested == 0
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_value_the_store_refuses_is_a_recorded_failure_reparse_retries(
+    factory: sessionmaker[Session],
+) -> None:
+    """A data exception is the store refusing the page's own values: every retry would meet it, so
+    the page is recorded among the failures at once instead of waiting for reconcile forever."""
+    raw_id = fetch(factory, ARTICLE, T1)
+    refusal = [
+        "CREATE OR REPLACE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "RAISE EXCEPTION 'value too long for type character varying(500)' USING ERRCODE = '22001'; "
+        "END $$",
+        "CREATE TRIGGER refuse BEFORE INSERT ON documents FOR EACH ROW EXECUTE FUNCTION refuse()",
+    ]
+    with transaction(factory) as session:
+        for statement in refusal:
+            session.execute(text(statement))
+    try:
+        [outcome] = ingest_alone(factory, raw_id, Thresholds())
+    finally:
+        allow(factory, "postgresql")
+    assert outcome.status == "failed" and "the store refused it: value too long" in (outcome.reason or "")
+    found = facts(factory)
+    assert found.failures == 1 and found.not_ingested == 0 and found.documents == 0
+    with factory() as session:
+        assert actors.stranded_pages(session, older_than=-actors.STRANDED_AFTER) == []
+        assert session.scalar(select(ParseFailure.parser)) == "store"
+        assert actors.reparse_step(session, "failures", 0, 10) == [(raw_id, raw_id)]
+    with transaction(factory) as session:  # what reparse's step then does, the store mended
+        [again] = ingest(session, raw_id)
+    assert again.status == "new"
+    assert facts(factory).failures == 0 and facts(factory).documents == 1
+
+
+def test_a_bug_in_ingest_is_a_recorded_failure(
+    factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw_id = fetch(factory, ARTICLE, T1)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("a parser's bug")
+
+    monkeypatch.setattr(ingest_module, "ingest", broken)
+    [outcome] = ingest_alone(factory, raw_id, Thresholds())
+    assert outcome.status == "failed" and "internal error: KeyError" in (outcome.reason or "")
     found = facts(factory)
     assert found.failures == 1 and found.not_ingested == 0

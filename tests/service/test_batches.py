@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from diplowatch.service import record_dead_letter
 from store import raw
-from store.models import DeadLetter
+from store.models import DeadLetter, ParseFailure
 from tests.service.support import counts, store_pages
 from workers import actors, broker, ingest
 from workers.broker import make_broker
@@ -103,8 +103,8 @@ def test_a_poisoned_page_is_dead_lettered_alone_and_its_batch_mates_are_archived
     archive = ingest.archive
 
     def archive_or_break(session: Session, prepared: Any, raw_page_id: int, *args: Any) -> ingest.Outcome:
-        if raw_page_id == poisoned:  # a store error this page meets however often it is retried
-            raise sql_errors.DataError("INSERT ...", {}, Exception("value out of range"))
+        if raw_page_id == poisoned:  # a passing store error this page meets however often it is retried
+            raise sql_errors.OperationalError("INSERT ...", {}, Exception("connection reset"))
         return archive(session, prepared, raw_page_id, *args)
 
     monkeypatch.setattr(ingest, "archive", archive_or_break)
@@ -117,10 +117,44 @@ def test_a_poisoned_page_is_dead_lettered_alone_and_its_batch_mates_are_archived
     assert not found.failures  # a store error is not the page's parse failure
     with factory() as session:
         (dead,) = session.scalars(select(DeadLetter)).all()
-    assert dead.actor == "ingest" and "value out of range" in dead.error  # the page's own message
+    assert dead.actor == "ingest" and "connection reset" in dead.error  # the page's own message
     # Reconcile brings it back later, alone (its cover from the last message runs out first).
     with factory() as session:
         assert actors.stranded_pages(session, older_than=actors.STRANDED_AFTER * 0) == []
         assert actors.stranded_pages(
             session, older_than=actors.STRANDED_AFTER * 0, covered_for=0 * actors.QUEUED_FOR
         ) == [poisoned]
+
+
+def test_a_page_whose_values_the_store_refuses_is_recorded_and_its_batch_mates_are_archived(
+    factory: sessionmaker[Session],
+    stub: StubBroker,
+    page_fetches: list[raw.Fetch],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ids = store_pages(factory, page_fetches[:BATCH])
+    refused = ids[2]
+    archive = ingest.archive
+
+    def archive_or_refuse(session: Session, prepared: Any, raw_page_id: int, *args: Any) -> ingest.Outcome:
+        if raw_page_id == refused:  # a data exception: the store refuses this page's values every time
+            raise sql_errors.DataError("INSERT ...", {}, Exception("value out of range"))
+        return archive(session, prepared, raw_page_id, *args)
+
+    monkeypatch.setattr(ingest, "archive", archive_or_refuse)
+    actors.enqueue_ingest(factory, ids, actors.QUEUED_FOR)
+    drain(stub)
+
+    found = counts(factory)
+    assert found.not_ingested == 0 and found.documents == found.versions == BATCH - 1, found
+    # Recorded with its reason, for `reparse` after the fix; never dead-lettered.
+    assert found.failures == (f"raw #{refused}: the store refused it: value out of range",)
+    assert found.dead_letters == 0
+    with factory() as session:
+        assert session.scalars(select(ParseFailure.parser)).one() == "store"
+        assert (
+            actors.stranded_pages(
+                session, older_than=actors.STRANDED_AFTER * 0, covered_for=0 * actors.QUEUED_FOR
+            )
+            == []
+        )  # reconcile has nothing to bring back
