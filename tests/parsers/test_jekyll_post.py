@@ -216,6 +216,26 @@ def test_truncated_post(cut: Callable[[str], str], reason: str, seed_text: Calla
 
 
 @pytest.mark.parametrize(
+    "aside",
+    [
+        '<!-- <div class="ad"> -->',  # a commented-out wrapper
+        "<script>document.write('<div id=\"player\">');</script>",  # a script writing markup
+        "<style>/* <div> */ p { margin: 0 }</style>",
+        "<!--\n<div>\n<div>\n-->",
+    ],
+)
+def test_a_div_that_is_not_markup_is_no_sign_of_a_cut_file(
+    aside: str, seed_text: Callable[[str], str]
+) -> None:
+    text = seed_text("003")
+    end = text.rindex("</div>")
+    whole = parse((text[:end] + aside + text[end:]).encode("utf-8"))
+    assert whole == parse(text.encode("utf-8"))
+    with pytest.raises(ParseError, match="<div>"):  # the same file cut before its wrapper closes
+        parse((text[:end] + aside).encode("utf-8"))
+
+
+@pytest.mark.parametrize(
     ("name_part", "published", "precision"),
     [
         # The sites' own offsets: Central European summer and winter time, UTC.
@@ -315,3 +335,13 @@ def test_front_matter_loads_as_yaml_load_does(text: str) -> None:
 
     expected = outcome(lambda: yaml.load(text, Loader=jekyll_post.SafeLoader))
     assert outcome(lambda: jekyll_post.load_yaml(text)) == expected
+
+
+def test_markup_left_open_runs_to_the_end_as_in_a_browser() -> None:
+    assert (
+        jekyll_post.unclosed_divs("<div><p>a</p></div><!-- <div>") == 0
+    )  # an unclosed comment hides the rest
+    assert jekyll_post.unclosed_divs("<div><script>x = '</div>'") == 1  # and so does an unclosed script
+    assert jekyll_post.unclosed_divs("<DIV class='a'><div>b</div ></Div>") == 0
+    # A hostile page of unclosed comments is read once, not once per comment.
+    assert jekyll_post.unclosed_divs("<div>" + "<!--" * 500_000) == 1
