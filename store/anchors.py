@@ -15,7 +15,7 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, Table, text
+from sqlalchemy import Connection, Table
 
 from store import db, inserts
 from store.models import SketchAnchor
@@ -80,13 +80,13 @@ def most_shared(shared: Counter[int], min_shared: int, limit: int) -> list[tuple
 # key and its anchors by theirs: joined the other way, a growing archive's stale statistics made the
 # planner hash all of `documents` for one candidate (20 ms at 53,000 documents, growing with them).
 _SKETCHES = {
-    "postgresql": text(
+    "postgresql": (
         "SELECT d.id, (SELECT array_agg(a.value) FROM sketch_anchors a WHERE a.document_id = d.id),"
-        " d.is_excerpt FROM documents d WHERE d.id = ANY(CAST(:ids AS bigint[]))"
+        " d.is_excerpt FROM documents d WHERE d.id = ANY(CAST(? AS bigint[]))"
     ),
-    "sqlite": text(
+    "sqlite": (
         "SELECT a.document_id, group_concat(a.value), d.is_excerpt FROM sketch_anchors a"
-        " JOIN documents d ON d.id = a.document_id WHERE a.document_id IN (SELECT value FROM json_each(:ids))"
+        " JOIN documents d ON d.id = a.document_id WHERE a.document_id IN (SELECT value FROM json_each(?))"
         " GROUP BY a.document_id, d.is_excerpt"
     ),
 }
@@ -97,8 +97,9 @@ def sketches(connection: Connection, ids: Sequence[int]) -> dict[int, tuple[tupl
     (those with no anchors left out)."""
     if not ids:
         return {}
-    found = connection.execute(_SKETCHES[connection.dialect.name], {"ids": _id_list(connection, ids)})
-    if connection.dialect.name == "postgresql":
+    dialect = connection.dialect.name
+    found = inserts.driver_rows(connection, _SKETCHES[dialect], (_id_list(connection, ids),))
+    if dialect == "postgresql":
         return {row[0]: (tuple(sorted(row[1])), bool(row[2])) for row in found if row[1] is not None}
     return {row[0]: (tuple(sorted(map(int, row[1].split(",")))), bool(row[2])) for row in found}
 

@@ -74,7 +74,6 @@ FOUND = (
 )
 CURRENT_VERSION = (VERSIONS.c.document_id == DOCUMENTS.c.id) & (VERSIONS.c.number == DOCUMENTS.c.version)
 FIND_DOCUMENT = select(*FOUND).outerjoin(VERSIONS, CURRENT_VERSION).where(DOCUMENTS.c.key == bindparam("key"))
-DOCUMENT_ID = select(DOCUMENTS.c.id).where(DOCUMENTS.c.key == bindparam("key"))
 FIND_DOCUMENTS = (
     select(DOCUMENTS.c.key, *FOUND)
     .outerjoin(VERSIONS, CURRENT_VERSION)
@@ -109,11 +108,11 @@ SAME_TEXT = (
     .order_by(DOCUMENTS.c.id)
     .limit(1)
 )
-# A document's link of a kind (there is at most one), as a Core statement: the ORM's query path cost
-# more than the lookup (0.3 ms a link on an embassy listing's excerpts).
-LINK_OF = select(LINKS.c.id, LINKS.c.target_id).where(
-    LINKS.c.document_id == bindparam("id"), LINKS.c.kind == bindparam("kind")
-)
+# Ingest's hottest lookups, in the driver's SQL (`inserts.driver_rows`), a few per new document: a
+# document's id by key, its link of a kind (there is at most one), a link given a new target.
+ID_OF_KEY = "SELECT id FROM documents WHERE key = ?"
+LINK_OF_KIND = "SELECT id, target_id FROM document_links WHERE document_id = ? AND kind = ?"
+RETARGET_LINK = "UPDATE document_links SET target_id = ?, score = ? WHERE id = ?"
 VERSION_TEXT = select(VERSIONS.c.title, VERSIONS.c.body).where(
     VERSIONS.c.document_id == bindparam("id"), VERSIONS.c.number == bindparam("number")
 )
@@ -701,15 +700,15 @@ def _link_counterpart(session: Session, document_id: int, parsed: ParsedDocument
     if not parsed.counterpart:
         return False
     connection = session.connection()
-    other = connection.execute(DOCUMENT_ID, {"key": parsed.counterpart}).scalar()
+    other = inserts.driver_first(connection, ID_OF_KEY, (parsed.counterpart,))
     if other is None:
         return False
-    excerpt, full = (document_id, other) if parsed.is_excerpt else (other, document_id)
-    found = connection.execute(LINK_OF, {"id": excerpt, "kind": "excerpt_of"}).first()
+    excerpt, full = (document_id, other[0]) if parsed.is_excerpt else (other[0], document_id)
+    found = _link_of(connection, excerpt, "excerpt_of")
     if found is None:
         _insert_link(connection, excerpt, full, "excerpt_of", 1.0)
     else:
-        connection.execute(update(LINKS).where(LINKS.c.id == found.id).values(target_id=full, score=1.0))
+        inserts.driver_rows(connection, RETARGET_LINK, (full, 1.0, found[0]))
     return parsed.is_excerpt
 
 
@@ -846,8 +845,14 @@ def _exact_original(session: Session, document_id: int, body_hash: str) -> int |
 
 def _root(session: Session, document_id: int) -> int:
     """The original a chain of duplicate links leads to."""
-    found = session.connection().execute(LINK_OF, {"id": document_id, "kind": "duplicate_of"}).first()
-    return document_id if found is None else int(found.target_id)
+    found = _link_of(session.connection(), document_id, "duplicate_of")
+    return document_id if found is None else int(found[1])
+
+
+def _link_of(connection: Connection, document_id: int, kind: str) -> tuple[int, int] | None:
+    """(id, target id) of the document's link of this kind, if it has one."""
+    found = inserts.driver_first(connection, LINK_OF_KIND, (document_id, kind))
+    return None if found is None else (found[0], found[1])
 
 
 def _is_duplicate(session: Session, document_id: int) -> bool:
@@ -898,14 +903,13 @@ def _similar(session: Session, values: tuple[int, ...]) -> list[tuple[Candidate,
 def _link(session: Session, document_id: int, target_id: int, kind: str, score: float) -> None:
     """Record that one document copies or excerpts another (at most one link of each kind)."""
     connection = session.connection()
-    exists = connection.execute(LINK_OF, {"id": document_id, "kind": kind}).first()
-    if exists is None and document_id != target_id:
+    if document_id != target_id and _link_of(connection, document_id, kind) is None:
         _insert_link(connection, document_id, target_id, kind, score)
 
 
 def _insert_link(connection: Connection, document_id: int, target_id: int, kind: str, score: float) -> None:
     row = {"document_id": document_id, "target_id": target_id, "kind": kind, "score": score}
-    connection.execute(insert(LINKS), {**row, "created_at": utcnow()})
+    inserts.insert_many(connection, LINKS, [{**row, "created_at": utcnow()}])
 
 
 def _index(
