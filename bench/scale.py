@@ -16,7 +16,7 @@ A run keeps its state beside the database, so `--resume` goes on where it stoppe
 across sessions); `--target` stops early.
 
     flock /work/bench.lock python bench/scale.py --store sqlite|postgresql [--target 1000000]
-        [--step 100000] [--batch 5000] [--resume] [--data ../scale-data]
+        [--step 100000] [--batch 5000] [--resume] [--data ../scale-data] [--pg URL]
 """
 
 from __future__ import annotations
@@ -86,8 +86,9 @@ def save_state(path: Path, state: State) -> None:
     path.write_text(json.dumps(kept, indent=1))
 
 
-def database(store: str, data: Path, fresh: bool) -> str:
-    """The run's database URL; a fresh run starts from nothing."""
+def database(store: str, data: Path, fresh: bool, pg_admin: str = PG_ADMIN) -> str:
+    """The run's database URL (on PostgreSQL, beside the `pg_admin` database); a fresh run starts
+    from nothing."""
     if store == "sqlite":
         path = data / "sqlite.db"
         if fresh:
@@ -95,10 +96,10 @@ def database(store: str, data: Path, fresh: bool) -> str:
                 old.unlink()
         return f"sqlite:///{path}"
     if fresh:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as connection:
+        with psycopg.connect(pg_admin, autocommit=True) as connection:
             connection.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
             connection.execute(f"CREATE DATABASE {PG_DATABASE}")
-    return PG_ADMIN.rsplit("/", 1)[0] + "/" + PG_DATABASE
+    return pg_admin.rsplit("/", 1)[0] + "/" + PG_DATABASE
 
 
 def reset_peak() -> None:
@@ -250,11 +251,12 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=5_000, help="files per seed run")
     parser.add_argument("--resume", action="store_true", help="go on from the last run's database")
     parser.add_argument("--data", type=Path, default=ROOT.parent / "scale-data")
+    parser.add_argument("--pg", default=PG_ADMIN, help=f"a PostgreSQL server's admin database ({PG_ADMIN})")
     args = parser.parse_args()
     args.data.mkdir(parents=True, exist_ok=True)
     state_path = args.data / f"{args.store}.json"
     state = load_state(state_path) if args.resume else State()
-    engine = db.open_engine(database(args.store, args.data, fresh=not args.resume))
+    engine = db.open_engine(database(args.store, args.data, fresh=not args.resume, pg_admin=args.pg))
     factory = db.session_factory(engine)
     corpus = scale_data.load(CORPUS)
     print(
