@@ -122,8 +122,9 @@ def ingest_pages(raw_page_ids: list[int], again: bool = False) -> list[list[Outc
     says to re-read them (reparse). Every page is read (parsed, hashed, sketched) before the
     transaction begins, so it holds the matching lock for the writes alone. If the batch's
     transaction breaks, nothing of it stays and each page is sent again in a message of its own:
-    the page that broke it is retried and, if it keeps failing, dead-lettered alone, while its
-    batch mates are archived by theirs. A worker killed mid-batch commits nothing; the message
+    the page that broke it is retried and, if it keeps failing, dead-lettered alone (recorded as a
+    failure at once when retrying cannot help: `lasting_failure`), while its batch mates are
+    archived by theirs. A worker killed mid-batch commits nothing; the message
     is not acknowledged, and it or reconcile brings every page back.
     """
     rt = runtime()
