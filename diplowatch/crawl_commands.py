@@ -51,7 +51,7 @@ def limits_line(details: dict[str, Any]) -> str:
     """What a crawl refused or cut off: off-site or internal URLs, malformed links, oversized responses."""
     refused, bad, large = (details.get(key, 0) for key in ("refused", "bad_links", "too_large"))
     return (
-        f"limits: {refused} URLs refused (not the source's hosts, or internal), "
+        f"limits: {refused} URLs refused (off-site, internal, not http(s) or over 2,000 characters), "
         f"{bad} malformed links dropped, {large} responses over the size limit"
     )
 

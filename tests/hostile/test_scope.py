@@ -63,9 +63,8 @@ def test_hostile_feed_fetches_only_its_own_site(
     assert crawled.view.counts.documents.get("new") == 1
     assert any("169.254.169.254" in example for example in details["refused_examples"])
     summary = "\n".join(crawl_summary(crawled.view))
-    assert (
-        "limits: 8 URLs refused (not the source's hosts, or internal), 1 malformed links dropped" in summary
-    )
+    refused = "8 URLs refused (off-site, internal, not http(s) or over 2,000 characters)"
+    assert f"limits: {refused}, 1 malformed links dropped" in summary
     stats = CliRunner().invoke(cli, ["stats", "--db", database_url])
     assert stats.exit_code == 0, stats.output
     assert "0 failures, 8 URLs refused" in stats.output
