@@ -47,6 +47,7 @@ REPARSE_BATCH = 500  # pages per reparse message: each sends its pages, then the
 # Pages per ingest message, ingested in one transaction: a commit (and, on PostgreSQL, a turn of
 # the matching lock) per batch instead of per page is what lets the workers keep up with the seed.
 INGEST_BATCH = 50
+RACE_ATTEMPTS = 3  # a page's ingest after a lost race; a conflict outlasting them is the page's own
 INGEST_BATCH_BYTES = raw.CHUNK_BYTES  # and at most this many bytes of pages (a larger page alone)
 
 
@@ -91,25 +92,25 @@ def ingest_page(raw_page_id: int, again: bool = False) -> list[Outcome]:
         with rt.factory() as session:
             if queue.is_ingested(session, raw_page_id):
                 return []
-    for attempt in range(3):
+    for attempt in range(RACE_ATTEMPTS):
         try:
             with transaction(rt.factory) as session:
                 outcomes = ingest(session, raw_page_id, rt.thresholds)
             break
-        except sql_errors.IntegrityError:
-            # Another worker archived the same document at the same moment: read again, and find
-            # it there (unchanged), instead of storing it twice.
-            log.info("ingest of raw page %s raced another worker (attempt %s)", raw_page_id, attempt + 1)
         except Exception as error:
-            failure = lasting_failure(error)
+            final = attempt == RACE_ATTEMPTS - 1
+            if isinstance(error, sql_errors.IntegrityError) and not final:
+                # Another worker archived the same document at the same moment: read again, and
+                # find it there (unchanged), instead of storing it twice.
+                log.info("ingest of raw page %s raced another worker (attempt %s)", raw_page_id, attempt + 1)
+                continue
+            failure = lasting_failure(error, final)
             if failure is None:
                 raise  # the database is away or busy: the broker retries with backoff
             log.exception("ingest of raw page %s failed", raw_page_id)
             with transaction(rt.factory) as session:
                 record_failure(session, raw_page_id, failure)
             return [Outcome("failed", reason=failure.reason)]
-    else:
-        raise RuntimeError(f"ingest of raw page {raw_page_id} kept racing other workers")
     for delivery_id in (d for outcome in outcomes for d in outcome.deliveries):
         ACTORS["deliver"].send(delivery_id)
     return outcomes

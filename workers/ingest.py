@@ -403,16 +403,17 @@ STORE_ATTEMPTS = 3
 STORE_BACKOFF = 0.05  # seconds before the second attempt; four times longer before each next one
 
 
-def lasting_failure(error: Exception) -> ParseError | None:
+def lasting_failure(error: Exception, final: bool = False) -> ParseError | None:
     """The failure to record beside a page when running its ingest again cannot help, else None.
 
     The store refusing one of the page's values (a data exception: too long, out of range, a
     character it cannot hold) refuses it every time, and so does a bug in ingest; retrying either
     forever would hide the page from everyone. Recorded, the page shows among the failures and
-    `reparse` tries it again after the fix. Every other store error (a lost connection, a lock, a
-    lost race) passes, and is retried.
+    `reparse` tries it again after the fix. A key or constraint conflict is a race until the
+    `final` attempt (the next one finds the other writer's document); one that outlasts the retries
+    is the page's own. Every other store error (a lost connection, a lock) passes, and is retried.
     """
-    if isinstance(error, sql_errors.DataError):
+    if isinstance(error, sql_errors.DataError) or (final and isinstance(error, sql_errors.IntegrityError)):
         return ParseError(f"the store refused it: {str(error.orig)[:500]}", parser="store")
     if isinstance(error, sql_errors.DBAPIError):
         return None
@@ -439,7 +440,7 @@ def ingest_alone(
         except Exception as caught:
             error = caught
             log.warning("ingest of raw page %s failed (attempt %s): %r", raw_page_id, attempt + 1, caught)
-            if (failure := lasting_failure(caught)) is not None:
+            if (failure := lasting_failure(caught, final=attempt == STORE_ATTEMPTS - 1)) is not None:
                 with transaction(factory) as session:
                     record_failure(session, raw_page_id, failure)
                 return [Outcome("failed", reason=failure.reason)]

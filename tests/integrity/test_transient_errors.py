@@ -16,8 +16,8 @@ from workers.ingest import Thresholds, ingest, ingest_alone
 
 # A store that refuses new documents, as a lost connection or a key conflict would, by each backend's means.
 REFUSE = {
-    "sqlite": [
-        "CREATE TRIGGER refuse BEFORE INSERT ON documents BEGIN SELECT RAISE(ABORT, 'store away'); END"
+    "sqlite": [  # an OperationalError, as a locked or unreadable database file gives
+        "CREATE TRIGGER refuse BEFORE INSERT ON documents BEGIN SELECT * FROM store_away; END"
     ],
     "postgresql": [
         "CREATE OR REPLACE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
@@ -138,3 +138,34 @@ def test_a_bug_in_ingest_is_a_recorded_failure(
     assert outcome.status == "failed" and "internal error: KeyError" in (outcome.reason or "")
     found = facts(factory)
     assert found.failures == 1 and found.not_ingested == 0
+
+
+# A store that refuses every new document for its values: a constraint the page's data breaks.
+CONFLICT = {
+    "sqlite": [
+        "CREATE TRIGGER refuse BEFORE INSERT ON documents BEGIN SELECT RAISE(ABORT, 'check failed'); END"
+    ],
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "RAISE EXCEPTION 'check failed' USING ERRCODE = '23514'; END $$",
+        "CREATE TRIGGER refuse BEFORE INSERT ON documents FOR EACH ROW EXECUTE FUNCTION refuse()",
+    ],
+}
+
+
+def test_a_conflict_that_outlasts_the_retries_is_a_recorded_failure(factory: sessionmaker[Session]) -> None:
+    """A lost race is over by the next attempt (it finds the other writer's document); a conflict
+    met on every attempt is the page's own, and retrying it forever would hide the page."""
+    raw_id = fetch(factory, ARTICLE, T1)
+    with transaction(factory) as session:
+        dialect = session.connection().dialect.name
+        for statement in CONFLICT[dialect]:
+            session.execute(text(statement))
+    try:
+        [outcome] = ingest_alone(factory, raw_id, Thresholds())
+    finally:
+        allow(factory, dialect)
+    assert outcome.status == "failed" and "the store refused it" in (outcome.reason or "")
+    assert "check failed" in (outcome.reason or "")
+    found = facts(factory)
+    assert found.failures == 1 and found.not_ingested == 0 and found.documents == 0

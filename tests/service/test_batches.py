@@ -126,7 +126,12 @@ def test_a_poisoned_page_is_dead_lettered_alone_and_its_batch_mates_are_archived
         ) == [poisoned]
 
 
+@pytest.mark.parametrize(
+    "refusal",
+    [sql_errors.DataError, sql_errors.IntegrityError],  # a value out of range; a conflict met every time
+)
 def test_a_page_whose_values_the_store_refuses_is_recorded_and_its_batch_mates_are_archived(
+    refusal: type[sql_errors.DBAPIError],
     factory: sessionmaker[Session],
     stub: StubBroker,
     page_fetches: list[raw.Fetch],
@@ -137,8 +142,8 @@ def test_a_page_whose_values_the_store_refuses_is_recorded_and_its_batch_mates_a
     archive = ingest.archive
 
     def archive_or_refuse(session: Session, prepared: Any, raw_page_id: int, *args: Any) -> ingest.Outcome:
-        if raw_page_id == refused:  # a data exception: the store refuses this page's values every time
-            raise sql_errors.DataError("INSERT ...", {}, Exception("value out of range"))
+        if raw_page_id == refused:  # the store refuses this page's values every time
+            raise refusal("INSERT ...", {}, Exception("value out of range"))
         return archive(session, prepared, raw_page_id, *args)
 
     monkeypatch.setattr(ingest, "archive", archive_or_refuse)
