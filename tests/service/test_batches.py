@@ -92,6 +92,18 @@ def test_batches_hold_at_most_so_many_bytes_of_pages_and_a_larger_page_goes_alon
     assert counts(factory).not_ingested == 0
 
 
+def poison(monkeypatch: pytest.MonkeyPatch, raw_id: int, error: Exception) -> None:
+    """Make archiving the documents of one raw page raise `error`, every time."""
+    archive = ingest.archive
+
+    def archive_or_fail(session: Session, prepared: Any, raw_page_id: int, *args: Any) -> ingest.Outcome:
+        if raw_page_id == raw_id:
+            raise error
+        return archive(session, prepared, raw_page_id, *args)
+
+    monkeypatch.setattr(ingest, "archive", archive_or_fail)
+
+
 def test_a_poisoned_page_is_dead_lettered_alone_and_its_batch_mates_are_archived(
     factory: sessionmaker[Session],
     stub: StubBroker,
@@ -100,14 +112,10 @@ def test_a_poisoned_page_is_dead_lettered_alone_and_its_batch_mates_are_archived
 ) -> None:
     ids = store_pages(factory, page_fetches[:BATCH])
     poisoned = ids[2]
-    archive = ingest.archive
-
-    def archive_or_break(session: Session, prepared: Any, raw_page_id: int, *args: Any) -> ingest.Outcome:
-        if raw_page_id == poisoned:  # a passing store error this page meets however often it is retried
-            raise sql_errors.OperationalError("INSERT ...", {}, Exception("connection reset"))
-        return archive(session, prepared, raw_page_id, *args)
-
-    monkeypatch.setattr(ingest, "archive", archive_or_break)
+    # A passing store error this page meets however often it is retried.
+    poison(
+        monkeypatch, poisoned, sql_errors.OperationalError("INSERT ...", {}, Exception("connection reset"))
+    )
     assert actors.enqueue_ingest(factory, ids, actors.QUEUED_FOR) == BATCH
     assert sent(stub) == {"ingest_batch": 1}
     drain(stub)
@@ -139,14 +147,7 @@ def test_a_page_whose_values_the_store_refuses_is_recorded_and_its_batch_mates_a
 ) -> None:
     ids = store_pages(factory, page_fetches[:BATCH])
     refused = ids[2]
-    archive = ingest.archive
-
-    def archive_or_refuse(session: Session, prepared: Any, raw_page_id: int, *args: Any) -> ingest.Outcome:
-        if raw_page_id == refused:  # the store refuses this page's values every time
-            raise refusal("INSERT ...", {}, Exception("value out of range"))
-        return archive(session, prepared, raw_page_id, *args)
-
-    monkeypatch.setattr(ingest, "archive", archive_or_refuse)
+    poison(monkeypatch, refused, refusal("INSERT ...", {}, Exception("value out of range")))
     actors.enqueue_ingest(factory, ids, actors.QUEUED_FOR)
     drain(stub)
 
