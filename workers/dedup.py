@@ -160,30 +160,12 @@ def _threshold(values: tuple[int, ...], size: int) -> float:
 
 def containment(a: tuple[int, ...], b: tuple[int, ...], size: int = SKETCH_SIZE) -> float:
     """Estimated share of a's shingles that also occur in b (0 when too few values to tell)."""
-    return _contained(a, set(b), min(_threshold(a, size), _threshold(b, size)))
-
-
-def _contained(a: tuple[int, ...], b_set: set[int], limit: float) -> float:
-    """Share of a's values up to `limit` (those both sketches vouch for) found in b."""
-    comparable = [v for v in a if v <= limit]
-    if len(comparable) < min(MIN_SHARED, len(a)) or not comparable:
-        return 0.0
-    return len([v for v in comparable if v in b_set]) / len(comparable)
+    return compare(a, b, size).a_in_b
 
 
 def resemblance(a: tuple[int, ...], b: tuple[int, ...], size: int = SKETCH_SIZE) -> float:
     """Estimated Jaccard similarity of the two shingle sets."""
-    return _resemblance(set(a), set(b), size)
-
-
-def _resemblance(a_set: set[int], b_set: set[int], size: int) -> float:
-    # The union's `size` smallest values stand for the union; the shared ones among them (all those
-    # no larger than its largest) for the intersection.
-    union = sorted(a_set | b_set)[:size]
-    if not union:
-        return 0.0
-    top = union[-1]
-    return len([v for v in a_set & b_set if v <= top]) / len(union)
+    return compare(a, b, size).resemblance
 
 
 def compare(a: tuple[int, ...], b: tuple[int, ...], size: int = SKETCH_SIZE) -> Similarity:
