@@ -52,7 +52,7 @@ from sqlalchemy import func, select
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from diplowatch import service
 from diplowatch.settings import load
-from store import db, raw
+from store import db, pending_postings, raw
 from store.db import transaction
 from store.models import Document, RawPage
 from tests.corpus_copies import FROM_LINE, shifted
@@ -182,7 +182,7 @@ def declare_noop(broker: Broker) -> dramatiq.Actor[Any, Any]:
 def serve(database_url: str, broker_url: str, threads: int) -> None:
     """A worker process: the service's broker and actors plus the no-op, held until SIGUSR1."""
     settings = load(database_url=database_url, broker_url=broker_url)
-    _, broker = service.build(settings)
+    engine, broker = service.build(settings)
     declare_noop(broker)
     worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=WORKER_TIMEOUT_MS)
     worker.start()
@@ -194,8 +194,9 @@ def serve(database_url: str, broker_url: str, threads: int) -> None:
     while not go.wait(0.05):
         pass
     worker.resume()
-    while not stop.wait(0.2):
-        pass
+    with pending_postings.Cleaner(engine):  # as service.run_worker
+        while not stop.wait(0.2):
+            pass
     worker.stop(timeout=10_000)
 
 

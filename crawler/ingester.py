@@ -340,15 +340,17 @@ def main(args: list[str]) -> None:
     # so starts with the parsers in memory.
     import crawler.persist  # noqa: F401
     import workers.batch  # noqa: F401
-    from store import db
+    from store import db, pending_postings
 
     # One reader, forked (and started at once) before this process has a database connection: it
     # only parses, so what it inherits is never a connection to close under this process's feet.
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(1, context, _start_reader, (os.getpid(),)) as pool:
         pool.submit(int).result()
-        factory = db.session_factory(db.create(database_url))
-        serve(factory, source, (float(duplicate), float(excerpt)), receiving, sending, pool)
+        engine = db.create(database_url)
+        limits = (float(duplicate), float(excerpt))
+        with pending_postings.Cleaner(engine):
+            serve(db.session_factory(engine), source, limits, receiving, sending, pool)
 
 
 def _read_batch(data: bytes, grams: bool) -> list[Reading | None]:

@@ -9,7 +9,7 @@ import click
 
 from diplowatch.options import db_option, read_archive
 from diplowatch.settings import load
-from store import db, search_index
+from store import db, pending_postings, search_index
 from store.search import Hit, QueryError, SearchFilters, search
 
 
@@ -127,7 +127,8 @@ def reindex(database_url: str | None, no_progress: bool) -> None:
     with engine.connect() as connection:
         total = search_index.document_count(connection)
     done, after = 0, 0
-    with click.progressbar(length=total, label="reindexing", hidden=no_progress) as bar:
+    bar = click.progressbar(length=total, label="reindexing", hidden=no_progress)
+    with bar, pending_postings.Cleaner(engine):
         while True:
             # One short transaction per batch: ingest goes on between them.
             with engine.begin() as connection:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tqdm import tqdm
 
 from diplowatch import capture
-from store import db, raw
+from store import db, pending_postings, raw
 from store.db import transaction
 from workers import batch, processes
 from workers.batch import ingest_chunk
@@ -179,7 +179,8 @@ def seed(
     chunks = chunked(files)
     pool = _readers(factory, len(files), readers)
     try:
-        _seed_chunks(factory, chunks, thresholds, pool, tally, progress, captured_at, alert_history)
+        with pending_postings.Cleaner(factory.kw["bind"]):
+            _seed_chunks(factory, chunks, thresholds, pool, tally, progress, captured_at, alert_history)
     finally:
         if pool:
             pool.shutdown(cancel_futures=True)

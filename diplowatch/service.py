@@ -21,7 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from diplowatch.settings import Settings
-from store import db
+from store import db, pending_postings
 from store.db import transaction
 from store.models import DeadLetter, RawPage
 from store.types import utcnow
@@ -146,13 +146,14 @@ def wait_for_stop() -> None:
         pass
 
 
-def run_worker(broker: Broker, threads: int) -> None:
+def run_worker(engine: Engine, broker: Broker, threads: int) -> None:
     """Consume messages until told to stop; unfinished messages go back to the queue."""
     worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=1000)
     worker.start()
     log.info("worker started with %s threads", threads)
     try:
-        wait_for_stop()
+        with pending_postings.Cleaner(engine):
+            wait_for_stop()
     finally:
         from workers import processes
 
@@ -197,7 +198,8 @@ def run_embedded(settings: Settings, threads: int, web_address: str | None = Non
     reporter.start()
     service_report.say(service_report.startup_line(settings, next_crawls(scheduler, settings), web_address))
     try:
-        wait_for_stop()
+        with pending_postings.Cleaner(engine):
+            wait_for_stop()
     finally:
         service_report.say(
             "stopping: crawls under way end early (their pages are kept), work in hand finishes"

@@ -48,13 +48,13 @@ def worker(database_url: str | None, broker_url: str | None, threads: int, metri
         raise click.ClickException(
             "a worker process needs a shared broker: set DIPLOWATCH_BROKER_URL=redis://…"
         )
-    _, broker = service.build(settings)
+    engine, broker = service.build(settings)
     if settings.worker_metrics_port is not None:
         from workers import metrics
 
         metrics.expose(broker, settings.worker_metrics_host, settings.worker_metrics_port)
         click.echo(f"worker metrics at http://{settings.worker_metrics_host}:{settings.worker_metrics_port}/")
-    service.run_worker(broker, threads)
+    service.run_worker(engine, broker, threads)
 
 
 @click.command()
