@@ -36,6 +36,7 @@ CLEAN = text(
 BUSY_PAUSE = 0.05  # seconds between turns while postings keep coming
 IDLE_PAUSE = 1.0  # at most this long between looks when nothing came
 RETRY_PAUSE = 30.0  # after the database refused or went away
+LAST_TURN = 60.0  # seconds a stop waits at most for the last merge
 NOT_OWNER = "42501"  # insufficient_privilege: only the index's owner may clean it
 
 
@@ -72,7 +73,9 @@ class Cleaner:
     ) -> None:
         self._stop.set()
         if self._thread is not None:
-            self._thread.join()
+            # Its last turn merges what is left; a stop never waits on it for long (what is left
+            # stays pending, for the next insert or cleaner).
+            self._thread.join(timeout=LAST_TURN)
 
     def _run(self) -> None:
         while True:
