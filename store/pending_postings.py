@@ -33,7 +33,7 @@ CLEAN = text(
     "SELECT coalesce(sum(gin_clean_pending_list(to_regclass(name))), 0)"
     " FROM unnest(CAST(:names AS text[])) AS name WHERE to_regclass(name) IS NOT NULL"
 )
-BUSY_PAUSE = 0.05  # seconds between turns while postings keep coming
+BUSY_PAUSE = 0.0  # no pause while postings keep coming: a writer finding the lock free merges itself
 IDLE_PAUSE = 1.0  # at most this long between looks when nothing came
 RETRY_PAUSE = 30.0  # after the database refused or went away
 LAST_TURN = 60.0  # seconds a stop waits at most for the last merge
