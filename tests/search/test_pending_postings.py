@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import time
 from collections.abc import Iterator
 
@@ -9,7 +11,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from store import pending_postings
+from store import db, pending_postings
 from store.search_index import PG_INDEXES
 from tests.search.test_search import doc, found, store
 
@@ -92,3 +94,30 @@ def test_one_cleaner_at_a_time(factory: sessionmaker[Session], writers_never_mer
         other.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": pending_postings.CLEANER_LOCK})
         other.commit()
     assert pending_pages(engine) > 0
+
+
+def test_a_cleaner_that_may_not_merge_stops_and_ingest_goes_on(
+    factory: sessionmaker[Session], writers_never_merge: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = writers_never_merge
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite's FTS5 has no pending list")
+    role = f"diplowatch_guest_{os.getpid()}"
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as admin:
+        admin.execute(text(f"CREATE ROLE {role} LOGIN PASSWORD '{role}'"))  # trust or not
+    guest = db.create(engine.url.set(username=role, password=role).render_as_string(hide_password=False))
+    try:
+        logs = caplog.at_level(logging.WARNING, logger="store.pending_postings")
+        with logs, pending_postings.Cleaner(guest) as cleaner:
+            ids = add_documents(factory, 0, 5)
+            deadline = time.monotonic() + 10
+            while "not its owner" not in caplog.text and time.monotonic() < deadline:
+                time.sleep(0.05)
+        assert "not its owner" in caplog.text
+        assert cleaner.freed == 0
+        assert found(factory, WORDS[4]) == [ids[4]]
+        assert pending_pages(engine) > 0  # left for the owner's cleaner or the writers
+    finally:
+        guest.dispose()
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as admin:
+            admin.execute(text(f"DROP ROLE {role}"))
