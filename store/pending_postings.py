@@ -34,7 +34,8 @@ CLEAN = text(
     " FROM unnest(CAST(:names AS text[])) AS name WHERE to_regclass(name) IS NOT NULL"
 )
 BUSY_PAUSE = 0.0  # no pause while postings keep coming: a writer finding the lock free merges itself
-IDLE_PAUSE = 1.0  # at most this long between looks when nothing came
+FIRST_IDLE_PAUSE = 0.05  # after a look that found nothing; doubled at each such look…
+IDLE_PAUSE = 1.0  # …up to this
 RETRY_PAUSE = 30.0  # after the database refused or went away
 LAST_TURN = 60.0  # seconds a stop waits at most for the last merge
 NOT_OWNER = "42501"  # insufficient_privilege: only the index's owner may clean it
@@ -59,6 +60,7 @@ class Cleaner:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.freed = 0  # pages of pending postings merged by this cleaner
+        self.turns = 0  # looks at the pending lists
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -92,10 +94,11 @@ class Cleaner:
                     return
 
     def _clean_until_stopped(self, connection: Connection) -> None:
-        pause = BUSY_PAUSE
+        pause = FIRST_IDLE_PAUSE
         while not self._stop.wait(pause):
             freed = clean(connection)
             self.freed += freed
+            self.turns += 1
             # Back off while nothing comes: an idle service looks about once a second.
-            pause = BUSY_PAUSE if freed else min(pause * 2, IDLE_PAUSE)
+            pause = BUSY_PAUSE if freed else min(max(pause * 2, FIRST_IDLE_PAUSE), IDLE_PAUSE)
         self.freed += clean(connection)

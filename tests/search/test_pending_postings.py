@@ -121,3 +121,14 @@ def test_a_cleaner_that_may_not_merge_stops_and_ingest_goes_on(
         guest.dispose()
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as admin:
             admin.execute(text(f"DROP ROLE {role}"))
+
+
+def test_an_idle_cleaner_looks_about_once_a_second(factory: sessionmaker[Session]) -> None:
+    engine: Engine = factory.kw["bind"]
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite's FTS5 has no pending list")
+    add_documents(factory, 0, 2)
+    with pending_postings.Cleaner(engine) as cleaner:
+        time.sleep(2.5)
+    # 0.05 + 0.1 + 0.2 + 0.4 + 0.8 + 1 s: 6 looks in 2.5 s, the first of which may merge.
+    assert 3 <= cleaner.turns <= 8
