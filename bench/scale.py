@@ -251,6 +251,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=5_000, help="files per seed run")
     parser.add_argument("--resume", action="store_true", help="go on from the last run's database")
     parser.add_argument("--data", type=Path, default=ROOT.parent / "scale-data")
+    parser.add_argument(
+        "--text", choices=scale_data.TEXTS, default="shifted", help="how copies differ (the same on --resume)"
+    )
     parser.add_argument("--pg", default=PG_ADMIN, help=f"a PostgreSQL server's admin database ({PG_ADMIN})")
     args = parser.parse_args()
     args.data.mkdir(parents=True, exist_ok=True)
@@ -258,9 +261,9 @@ def main() -> None:
     state = load_state(state_path) if args.resume else State()
     engine = db.open_engine(database(args.store, args.data, fresh=not args.resume, pg_admin=args.pg))
     factory = db.session_factory(engine)
-    corpus = scale_data.load(CORPUS)
+    corpus = scale_data.load(CORPUS, args.text)
     print(
-        f"{args.store}: from {state.made:,} files to {args.target:,}, {os.uname().nodename}, "
+        f"{args.store}: from {state.made:,} files to {args.target:,} ({args.text}), {os.uname().nodename}, "
         f"load {os.getloadavg()[0]:.1f}",
         flush=True,
     )

@@ -21,7 +21,7 @@ from html import escape
 from pathlib import Path
 
 from diplowatch import capture
-from tests.corpus_copies import CJK_COUNT, CJK_FIRST, FROM_LINE, shifted
+from tests.corpus_copies import CJK_COUNT, CJK_FIRST, FROM_LINE, TEXTS, Chains, chained, shifted
 from workers import ingest
 
 # (kind, share of files); the rest are distinct posts.
@@ -50,10 +50,13 @@ NO_CAPTURE = datetime(2020, 1, 1, tzinfo=UTC)
 class Corpus:
     posts: list[str]  # Jekyll posts as they are
     plain: list[str]  # their text without markup or front matter, for thread pages
+    chains: Chains | None = None  # texts made `chained` (a real vocabulary), else shifted
 
 
-def load(folder: Path) -> Corpus:
-    """The corpus posts, and their plain text."""
+def load(folder: Path, text: str = "shifted") -> Corpus:
+    """The corpus posts, and their plain text; `text` says how copies differ (tests/corpus_copies)."""
+    if text not in TEXTS:
+        raise ValueError(f"copies are made {' or '.join(TEXTS)}, not {text!r}")
     posts = [p.read_text("utf-8") for p in sorted(folder.glob("*/*.md"))]
     if not posts:
         raise FileNotFoundError(f"no corpus posts under {folder}")
@@ -62,7 +65,7 @@ def load(folder: Path) -> Corpus:
         body = post.split("\n---\n", 1)[-1]
         lines = (line.strip() for line in TAGS.sub("\n", body).splitlines())
         plain.append("\n".join(line for line in lines if len(line) > 1))
-    return Corpus(posts, plain)
+    return Corpus(posts, plain, Chains(posts) if text == "chained" else None)
 
 
 def kind(n: int) -> str:
@@ -89,9 +92,16 @@ def amount(n: int, corpus: Corpus) -> int:
     return 7919 * (n // len(corpus.posts) + 1)
 
 
+def made_distinct(text: str, n: int, corpus: Corpus) -> str:
+    """`text` as file n's own: shifted along the CJK block, or its Chinese generated anew."""
+    if corpus.chains is None:
+        return shifted(text, amount(n, corpus))
+    return chained(text, corpus.chains, random.Random(n))
+
+
 def post(n: int, corpus: Corpus) -> str:
     """Distinct post n: its own characters and its own URL."""
-    text = shifted(corpus.posts[n % len(corpus.posts)], amount(n, corpus))
+    text = made_distinct(corpus.posts[n % len(corpus.posts)], n, corpus)
     return FROM_LINE.sub(lambda m: f"from: {m.group(1).rstrip('/')}/copy-{n}", text, count=1)
 
 
@@ -140,7 +150,7 @@ def version(n: int, m: int, corpus: Corpus) -> str:
 def thread(n: int, corpus: Corpus, extra: int = 0) -> str:
     """A wenxuecity-style text page with its comment thread (`extra` more comments)."""
     rng = random.Random(n * 7 + 3)  # not Random(n): its first draw made n a thread
-    text = shifted("\n---\n" + corpus.plain[n % len(corpus.plain)], amount(n, corpus))[5:]  # Latin too
+    text = made_distinct("\n---\n" + corpus.plain[n % len(corpus.plain)], n, corpus)[5:]  # Latin too
     lines = text.splitlines()
     title, body = f"{lines[0][:60]} {n}", "\n\n".join(lines[1:])
     comments = []
