@@ -19,8 +19,9 @@ import logging
 import threading
 from types import TracebackType
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
 
 from store.search_index import PG_INDEXES
 
@@ -80,9 +81,18 @@ class Cleaner:
             self._thread.join(timeout=LAST_TURN)
 
     def _run(self) -> None:
+        # A connection of its own, outside the engine's pool: held for the whole run, a pooled one
+        # would take a slot from ingest's threads (and be lent to them afterwards).
+        own = create_engine(self.engine.url, poolclass=NullPool)
+        try:
+            self._clean_on(own)
+        finally:
+            own.dispose()
+
+    def _clean_on(self, engine: Engine) -> None:
         while True:
             try:
-                with self.engine.connect() as connection:
+                with engine.connect() as connection:
                     self._clean_until_stopped(connection)
                 return
             except DBAPIError as error:
