@@ -221,10 +221,11 @@ def drain(enqueue: Callable[[], T]) -> T:
     worker = dramatiq.Worker(broker, worker_threads=2, worker_timeout=100)
     worker.start()
     try:
-        result = enqueue()
-        for queue in broker.get_declared_queues():
-            broker.join(queue, fail_fast=False)
-        worker.join()
+        with pending_postings.Cleaner(actors.runtime().factory.kw["bind"]):  # reparse ingests in bulk
+            result = enqueue()
+            for queue in broker.get_declared_queues():
+                broker.join(queue, fail_fast=False)
+            worker.join()
     finally:
         worker.stop()
     return result
