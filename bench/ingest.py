@@ -194,10 +194,12 @@ def serve(database_url: str, broker_url: str, threads: int) -> None:
     while not go.wait(0.05):
         pass
     worker.resume()
-    with pending_postings.Cleaner(engine):  # as service.run_worker
-        while not stop.wait(0.2):
-            pass
+    cleaner = pending_postings.Cleaner(engine)  # as service.run_worker
+    cleaner.start()
+    while not stop.wait(0.2):
+        pass
     worker.stop(timeout=10_000)
+    cleaner.stop()
 
 
 class Workers:

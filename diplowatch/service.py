@@ -150,15 +150,17 @@ def run_worker(engine: Engine, broker: Broker, threads: int) -> None:
     """Consume messages until told to stop; unfinished messages go back to the queue."""
     worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=1000)
     worker.start()
+    cleaner = pending_postings.Cleaner(engine)
+    cleaner.start()
     log.info("worker started with %s threads", threads)
     try:
-        with pending_postings.Cleaner(engine):
-            wait_for_stop()
+        wait_for_stop()
     finally:
         from workers import processes
 
         processes.interrupt_children()  # running crawls end in order and give their leases back
         worker.stop(timeout=30_000)
+        cleaner.stop()  # after the workers: its last merge takes in what they wrote last
 
 
 def run_scheduler(engine: Engine, settings: Settings) -> None:
@@ -196,10 +198,11 @@ def run_embedded(settings: Settings, threads: int, web_address: str | None = Non
     scheduler.start()
     reporter = service_report.Reporter(db.session_factory(engine))
     reporter.start()
+    cleaner = pending_postings.Cleaner(engine)
+    cleaner.start()
     service_report.say(service_report.startup_line(settings, next_crawls(scheduler, settings), web_address))
     try:
-        with pending_postings.Cleaner(engine):
-            wait_for_stop()
+        wait_for_stop()
     finally:
         service_report.say(
             "stopping: crawls under way end early (their pages are kept), work in hand finishes"
@@ -208,6 +211,7 @@ def run_embedded(settings: Settings, threads: int, web_address: str | None = Non
         worker.pause()  # idle threads would otherwise take one more message each, crawls included
         processes.interrupt_children()
         worker.stop(timeout=30_000)
+        cleaner.stop()  # after the workers: its last merge takes in what they wrote last
         reporter.stop()
         service_report.say("stopped")
 

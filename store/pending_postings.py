@@ -54,9 +54,9 @@ def clean(connection: Connection) -> int:
 
 
 class Cleaner:
-    """A thread that keeps the search index's pending postings short while it runs (a context
-    manager; does nothing on SQLite). On leaving, it merges what is left, so a bulk load ends with
-    its postings in the tree."""
+    """A thread that keeps the search index's pending postings short between `start` and `stop`
+    (or as a context manager; does nothing on SQLite). Its stop merges what is left, so a bulk load
+    ends with its postings in the tree."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -65,20 +65,26 @@ class Cleaner:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def __enter__(self) -> Cleaner:
+    def start(self) -> None:
         if self.engine.dialect.name == "postgresql":
             self._thread = threading.Thread(target=self._run, name="pending-postings", daemon=True)
             self._thread.start()
+
+    def stop(self) -> None:
+        """Merge what is left and end; call it once nothing writes any more. A stop never waits on
+        the last merge for long (what is left stays pending, for the next insert or cleaner)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=LAST_TURN)
+
+    def __enter__(self) -> Cleaner:
+        self.start()
         return self
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            # Its last turn merges what is left; a stop never waits on it for long (what is left
-            # stays pending, for the next insert or cleaner).
-            self._thread.join(timeout=LAST_TURN)
+        self.stop()
 
     def _run(self) -> None:
         # A connection of its own, outside the engine's pool: held for the whole run, a pooled one
