@@ -13,9 +13,10 @@ import base64
 import hashlib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
+from itertools import islice
 from typing import Any, Literal
 
 from sqlalchemy import (
@@ -50,6 +51,7 @@ MAX_LIMIT = 200
 WALK_FROM = 2_000  # SQLite: from this many posting matches, a newest-first page walks the documents
 TOTAL_CAP = 256  # with texts to check, the total is counted only for this many candidates (50 µs a text)
 VERIFY_CHUNK = 64  # candidates whose texts are checked at a time
+HEAD = 512  # PostgreSQL: newest candidates read with their count (most pages need no more)
 SNIPPET = 120  # characters
 SNIPPET_LEAD = 30  # characters shown before the first match
 SNIPPET_SCAN = 2_000  # characters looked through first for the snippet
@@ -113,14 +115,14 @@ def search(
         raise QueryError(f"a page holds 1 to {MAX_LIMIT} hits")
     stamp = _fingerprint(parsed, filters, order)
     after = _decode(cursor, stamp) if cursor else None
-    plan = _Plan(session, parsed, filters)
+    plan = _Plan(session, parsed, filters, after)
     rows = _page(plan, order, after, limit)
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = _encode(stamp, rows[-1][1], rows[-1][0]) if more and rows else None
     total: int | None
-    if plan.few and not plan.text_checks:  # the postings alone answer: counted already unless filtered
-        total = plan.total() if plan.filtered else plan.count
+    if plan.few and not plan.text_checks:  # the postings alone answer: counted already
+        total = plan.total() if plan.filtered and plan.sqlite else plan.count  # SQLite's, unfiltered
     else:
         total = plan.total() if plan.count <= TOTAL_CAP else None
     return SearchPage(_hits(session, [row[0] for row in rows], parsed), next_cursor, total)
@@ -129,7 +131,9 @@ def search(
 class _Plan:
     """The SQL pieces of one search: candidates from the postings, exact checks, filters."""
 
-    def __init__(self, session: Session, query: Query, filters: SearchFilters) -> None:
+    def __init__(
+        self, session: Session, query: Query, filters: SearchFilters, after: tuple[int, int] | None = None
+    ) -> None:
         self.session = session
         self.query = query
         self.filters = filters
@@ -143,10 +147,14 @@ class _Plan:
             session.execute(text("SET LOCAL enable_seqscan = off"))
             session.execute(text("SET LOCAL jit = off"))
         self.candidates = self._candidates()
-        self.count = self._count_candidates()
+        filter_checks = self._filter_checks()
+        # PostgreSQL: the newest candidates passing the filters after the cursor, read with the
+        # count (None on SQLite, whose count comes from FTS5 alone).
+        self.head: list[tuple[int, int]] | None = None
+        self.head_after = after
+        self.count = self._count_candidates() if self.sqlite else self._head_candidates(filter_checks, after)
         self.few = self.count <= CANDIDATE_CAP
         self.text_checks = self._text_checks()
-        filter_checks = self._filter_checks()
         self.filtered = bool(filter_checks)
         self.checks = self.text_checks + filter_checks
 
@@ -216,14 +224,32 @@ class _Plan:
         return f"({mine} OR {theirs})"
 
     def _count_candidates(self) -> int:
-        """How many rows the postings give, counted up to just past the cap."""
-        if self.sqlite:  # straight from the FTS5 table: no row of search_texts is read
-            expression = " AND ".join(self._fts_term(run) for run in self.query.terms)
-            counted = text(
-                f"SELECT count(*) FROM (SELECT rowid FROM {FTS} WHERE {FTS} MATCH :fts LIMIT :cap)"
-            )
-            return self.session.execute(counted, {"fts": expression, "cap": CANDIDATE_CAP + 1}).scalar_one()
-        inner = select(T.document_id).where(self.candidates).limit(CANDIDATE_CAP + 1).subquery()
+        """SQLite: how many rows the postings give, counted up to just past the cap straight from
+        the FTS5 table (no row of search_texts is read)."""
+        expression = " AND ".join(self._fts_term(run) for run in self.query.terms)
+        counted = text(f"SELECT count(*) FROM (SELECT rowid FROM {FTS} WHERE {FTS} MATCH :fts LIMIT :cap)")
+        return self.session.execute(counted, {"fts": expression, "cap": CANDIDATE_CAP + 1}).scalar_one()
+
+    def _head_candidates(
+        self, filter_checks: list[ColumnElement[bool]], after: tuple[int, int] | None
+    ) -> int:
+        """PostgreSQL: how many rows the postings give that pass the filters, counted up to just
+        past the cap, and the newest HEAD of them after the cursor (`self.head`), in one read of the
+        GIN index: a count and then a sorted read walked it twice, a third of a first page's time."""
+        found = select(T.document_id, T.sort_key).where(self.candidates, *filter_checks)
+        found_cte = found.limit(CANDIDATE_CAP + 1).cte("found")
+        counted = select(func.count()).select_from(found_cte).scalar_subquery()
+        head = select(found_cte.c.document_id, found_cte.c.sort_key, counted)
+        if after is not None:
+            head = head.where(tuple_(found_cte.c.sort_key, found_cte.c.document_id) < tuple_(*after))
+        head = head.order_by(found_cte.c.sort_key.desc(), found_cte.c.document_id.desc()).limit(HEAD)
+        rows = self.session.connection().execute(head).all()
+        self.head = [(row[0], row[1]) for row in rows]
+        if rows:
+            return int(rows[0][2])
+        if after is None:
+            return 0
+        inner = found.limit(CANDIDATE_CAP + 1).subquery()  # past the last candidate: count alone
         return self.session.execute(select(func.count()).select_from(inner)).scalar_one()
 
     def matching(self, *columns: Any) -> Select[Any]:
@@ -244,14 +270,20 @@ class _Plan:
             return select(*columns).where((T.document_id + 0).in_(self.postings), *self.checks)
         return self.matching(*columns)
 
-    def newest_candidates(self, after: tuple[int, int] | None) -> list[tuple[int, int]]:
+    def newest_candidates(self, after: tuple[int, int] | None) -> Iterator[tuple[int, int]]:
         """(id, sort key) of every candidate passing the filters after the cursor, newest first:
-        their texts are then checked only as far as a page needs."""
+        their texts are then checked only as far as a page needs. PostgreSQL starts from the head
+        read with the count, and reads on only when a page needs more than it."""
+        if self.head is not None and after == self.head_after:
+            yield from self.head
+            if len(self.head) < HEAD:
+                return
+            after = (self.head[-1][1], self.head[-1][0])
         statement = select(T.document_id, T.sort_key).where(self.candidates, *self._filter_checks())
         if after is not None:
             statement = statement.where(tuple_(T.sort_key, T.document_id) < tuple_(*after))
         statement = statement.order_by(self.newest().desc(), T.document_id.desc())
-        return [(row[0], row[1]) for row in self.session.execute(statement)]
+        yield from ((row[0], row[1]) for row in self.session.connection().execute(statement))
 
     def newest(self) -> ColumnElement[int]:
         """The key to sort candidates newest first by. On PostgreSQL it is not the indexed column:
@@ -315,6 +347,8 @@ def _fetch(plan: _Plan, order: Order, after: tuple[int, int] | None, count: int)
     """The next `count` matches in order, as (document id, order key)."""
     if order == "newest" and plan.few and plan.text_checks and not plan.walks_postings:
         return _verified_newest(plan, after, count)
+    if order == "newest" and plan.few and plan.head is not None:  # the postings answer: the head is the page
+        return list(islice(plan.newest_candidates(after), count))
     if order == "newest":
         statement = plan.newest_matching(T.document_id, T.sort_key)
         if after is not None:
@@ -338,8 +372,7 @@ def _verified_newest(plan: _Plan, after: tuple[int, int] | None, count: int) -> 
     found: list[tuple[int, int]] = []
     candidates = plan.newest_candidates(after)
     chunk = max(VERIFY_CHUNK, count)
-    for start in range(0, len(candidates), chunk):
-        rows = candidates[start : start + chunk]
+    while rows := list(islice(candidates, chunk)):
         passed = plan.verified([row[0] for row in rows])
         found += [row for row in rows if row[0] in passed]
         if len(found) >= count:

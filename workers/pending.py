@@ -46,7 +46,8 @@ class Pending:
     # The stored postings of the values the chunk's new documents look up, read once at its start
     # (None: not read, or no longer true since the chunk replaced stored anchors), and the anchors
     # the chunk has written since: together they answer a lookup without a query.
-    stored: dict[int, list[int]] | None = None
+    stored: defaultdict[int, list[int]] | None = None
+    covered: frozenset[int] = frozenset()  # the values `stored` answers for
     written: defaultdict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     # Sketches of candidates the chunk has read or written (an embassy listing's excerpts meet the
     # same few statements page after page), true for as long as the postings above: a document's
@@ -55,7 +56,10 @@ class Pending:
 
     def remember(self, values: Sequence[int], rows: Sequence[tuple[int, int]]) -> None:
         """Keep the stored postings (`anchors.postings` rows) of these values."""
-        self.stored = {value: [] for value in values}
+        # A set of the values and a defaultdict of the postings: an empty list per value cost the
+        # seed's writer 5% of its time (a chunk looks up 12,800 values, most held by no document).
+        self.covered = frozenset(values)
+        self.stored = defaultdict(list)
         for value, document_id in rows:
             self.stored[value].append(document_id)
 
@@ -85,12 +89,12 @@ class Pending:
         a query or a row per posting; None when the postings read at the start do not cover them
         (or are no longer true)."""
         stored = self.stored
-        if stored is None or not stored.keys() >= set(values):
+        if stored is None or not self.covered.issuperset(values):
             return None
         written, held = self.written, self.by_value
         rare: list[int] = []  # the documents holding each value held by at most the cap
         for value in values:
-            ids = stored[value]
+            ids = stored.get(value, [])
             if value in written:
                 ids = ids + written[value]
             if value in held:

@@ -10,11 +10,13 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 from opencc import OpenCC
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from diplowatch.seed import seed
 from store import archive, db
+from store.models import SearchText
 from store import search as search_module
 from store.folding import fold, fold_lines
 from store.search import SearchFilters, search
@@ -117,8 +119,9 @@ def everything(session: Session, query: str) -> list[int]:
         {},
         {"WALK_FROM": 0},  # SQLite: pages walk the documents and probe the postings
         {"CANDIDATE_CAP": 0},  # every term counts as common: pages walk the documents, checking texts
+        {"HEAD": 3},  # PostgreSQL: pages read on past the candidates read with the count
     ],
-    ids=["as set", "walking the postings", "walking the texts"],
+    ids=["as set", "walking the postings", "walking the texts", "past the head"],
 )
 def test_results_equal_a_scan_of_the_folded_texts(
     corpus_archive: sessionmaker[Session], limits: dict[str, int], monkeypatch: pytest.MonkeyPatch
@@ -131,9 +134,11 @@ def test_results_equal_a_scan_of_the_folded_texts(
     folded = {key: [fold(title), *fold_lines(body)] for key, (title, body) in documents.items()}
     wrong = []
     with corpus_archive() as session:
+        keys = {key: value for key, value in session.execute(select(SearchText.document_id, SearchText.sort_key))}
         for query in asked:
             hits = everything(session, query)
             assert len(hits) == len(set(hits)), f"{query!r}: a document on two pages"
+            assert hits == sorted(hits, key=lambda d: (-keys[d], -d)), f"{query!r}: not newest first"
             if set(hits) != brute_force(folded, query):
                 wrong.append(query)
     assert wrong == []
