@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from diplowatch.seed import seed
 from store import archive, db
-from store.models import SearchText
 from store import search as search_module
 from store.folding import fold, fold_lines
+from store.models import SearchText
 from store.search import SearchFilters, search
 from tests.conftest import PG_TEST_DB, PG_URL, SEEDS, corpus_dir
 from workers.ingest import Thresholds
@@ -134,7 +134,9 @@ def test_results_equal_a_scan_of_the_folded_texts(
     folded = {key: [fold(title), *fold_lines(body)] for key, (title, body) in documents.items()}
     wrong = []
     with corpus_archive() as session:
-        keys = {key: value for key, value in session.execute(select(SearchText.document_id, SearchText.sort_key))}
+        keys = {
+            key: value for key, value in session.execute(select(SearchText.document_id, SearchText.sort_key))
+        }
         for query in asked:
             hits = everything(session, query)
             assert len(hits) == len(set(hits)), f"{query!r}: a document on two pages"
