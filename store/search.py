@@ -55,6 +55,7 @@ HEAD = 512  # PostgreSQL: newest candidates read with their count (most pages ne
 SNIPPET = 120  # characters
 SNIPPET_LEAD = 30  # characters shown before the first match
 SNIPPET_SCAN = 2_000  # characters looked through first for the snippet
+SNIPPET_PIECE = 1 << 20  # characters looked through at most at a time for it
 T = SearchText
 _SPACES = re.compile(r"\s+")
 
@@ -496,14 +497,23 @@ def snippet(
 
 
 def _spans(text_: str, runs: Sequence[str]) -> list[tuple[int, int]]:
-    """Where the runs occur, as merged (start, end) ranges: in the text's beginning when a match
-    there leaves room for the snippet (most do; folding a long text whole costs more than the rest
-    of a hit), else in the whole text."""
-    if len(text_) > SNIPPET_SCAN:
-        early = _all_spans(text_[:SNIPPET_SCAN], runs)
-        if early and early[0][0] < SNIPPET_SCAN - 2 * SNIPPET - max(map(len, runs)):
-            return early
-    return _all_spans(text_, runs)
+    """Where the runs occur around the first match, as merged (start, end) ranges.
+
+    The text is looked through a piece at a time, each twice as long as the last (up to
+    SNIPPET_PIECE characters), until a piece holds a match with room for the snippet after it:
+    most first matches are early, and folding a long text whole cost more than the rest of a hit
+    (a 19 MB transcript: a second and 200 MiB). Pieces overlap by that room, so a match across
+    a piece's end is found whole in the next one."""
+    room = 2 * SNIPPET + max(map(len, runs))
+    start, size = 0, SNIPPET_SCAN
+    while True:
+        end = min(len(text_), start + size)
+        found = _all_spans(text_[start:end], runs)
+        if found and (end == len(text_) or found[0][0] < end - start - room):
+            return [(span_start + start, span_end + start) for span_start, span_end in found]
+        if end == len(text_):
+            return []
+        start, size = max(start + 1, end - room), min(2 * size, SNIPPET_PIECE)
 
 
 def _all_spans(text_: str, runs: Sequence[str]) -> list[tuple[int, int]]:

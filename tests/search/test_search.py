@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from diplowatch.cli import cli
 from store import raw
+from store import search as search_module
 from store.db import transaction
 from store.search import QueryError, SearchFilters, search
 from tests.conftest import CORPUS
@@ -155,6 +156,32 @@ def test_a_long_text_gets_a_snippet_around_its_first_match(factory: sessionmaker
     text = "".join(part for part, _ in hit.snippet)
     assert 100 <= len(text) <= 125 and text.startswith("…") and text.endswith("…")
     assert [part for part, match in hit.snippet if match] == ["芬太尼"]
+
+
+def test_a_snippet_is_found_the_same_wherever_the_first_match_lies(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A long text is looked through a piece at a time; its snippet must be the one that folding the
+    # whole text gives: a match across a piece's end found whole, a second match just after the
+    # first marked too. Pieces of 1,000 to 4,000 characters here; every third position tried.
+    filler = ("前言。" * 5_000)[:12_000]
+
+    def snippets(position: int) -> tuple[tuple[tuple[str, bool], ...], tuple[tuple[str, bool], ...]]:
+        text = (
+            filler[:position]
+            + "芬太 ·尼"
+            + filler[position : position + 60]
+            + "芬太尼"
+            + filler[position + 60 :]
+        )
+        monkeypatch.setattr(search_module, "SNIPPET_SCAN", 10**9)
+        whole = search_module.snippet(text, ["芬太尼"])
+        monkeypatch.setattr(search_module, "SNIPPET_SCAN", 1_000)
+        monkeypatch.setattr(search_module, "SNIPPET_PIECE", 4_000)
+        return whole, search_module.snippet(text, ["芬太尼"])
+
+    for position in range(0, len(filler), 3):
+        whole, in_pieces = snippets(position)
+        assert in_pieces == whole, position
+        assert [part for part, match in whole if match] == ["芬太 ·尼", "芬太尼"], position
 
 
 def test_relevance_puts_the_title_and_repeated_matches_first(factory: sessionmaker[Session]) -> None:
