@@ -145,7 +145,6 @@ _ALONE_LINES = _Table(lambda char: _ALONE[ord(char)], LINE_BREAKS)  # the same b
 _FOLDS = _Table(fold, LINE_BREAKS)  # each character's fold, line breaks kept (for fold_map)
 
 ARRAY_FROM = 200  # characters: a shorter text is translated sooner than numpy gets going
-_PAGE = 256  # characters whose entries are worked out together
 _OTHER = 0xFFFFFFFF  # the array's entry for a character that folds to several, or is UNSURE
 
 
@@ -157,7 +156,7 @@ class _FoldArray:
         self.alone = alone
         self.code = code or _fold_code
         self.codes = np.zeros(0x10000, np.uint32)
-        self.ready = np.zeros(0x10000 // _PAGE, np.bool_)
+        self.known = np.zeros(0x10000, np.bool_)
 
     def fold(self, text: str) -> str | None:
         """`text.translate(alone)`, or None when some character is outside the plane, folds to
@@ -174,22 +173,18 @@ class _FoldArray:
         return None if looked_up is None else looked_up.tobytes().decode("utf-32-le")
 
     def _looked_up(self, text: str) -> np.ndarray | None:
-        """Each character's entry, or None when some character is outside the plane."""
+        """Each character's entry, or None when some character is outside the plane. Entries are
+        worked out for the characters met, on first sight (whole blocks of 256 cost a search's
+        first page 70 ms in a new process, for characters it never met)."""
         codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
         if not len(codes) or int(codes.max()) > 0xFFFF:
             return None
-        pages = np.zeros(len(self.ready), np.bool_)
-        pages[codes // _PAGE] = True
-        for page in np.flatnonzero(pages & ~self.ready).tolist():
-            self._work_out(page)
+        new = codes[~self.known[codes]]
+        if len(new):
+            new = np.unique(new)
+            self.codes[new] = [self.code(self.alone[code]) for code in new.tolist()]
+            self.known[new] = True
         return self.codes[codes]
-
-    def _work_out(self, page: int) -> None:
-        """The entries of the characters of one page."""
-        start = page * _PAGE
-        entries = (self.alone[code] for code in range(start, start + _PAGE))
-        self.codes[start : start + _PAGE] = [self.code(entry) for entry in entries]
-        self.ready[page] = True
 
 
 def _fold_code(folded: str) -> int:
