@@ -148,16 +148,16 @@ class _Plan:
             session.execute(text("SET LOCAL enable_seqscan = off"))
             session.execute(text("SET LOCAL jit = off"))
         self.candidates = self._candidates()
-        filter_checks = self._filter_checks()
+        self.filter_checks = self._filter_checks()
         # PostgreSQL: the newest candidates passing the filters after the cursor, read with the
         # count (None on SQLite, whose count comes from FTS5 alone).
         self.head: list[tuple[int, int]] | None = None
         self.head_after = after
-        self.count = self._count_candidates() if self.sqlite else self._head_candidates(filter_checks, after)
+        self.count = self._count_candidates() if self.sqlite else self._head_candidates(after)
         self.few = self.count <= CANDIDATE_CAP
         self.text_checks = self._text_checks()
-        self.filtered = bool(filter_checks)
-        self.checks = self.text_checks + filter_checks
+        self.filtered = bool(self.filter_checks)
+        self.checks = self.text_checks + self.filter_checks
 
     def contains(self, column: Any, run: str) -> ColumnElement[bool]:
         """The folded column holds the run."""
@@ -231,16 +231,14 @@ class _Plan:
         counted = text(f"SELECT count(*) FROM (SELECT rowid FROM {FTS} WHERE {FTS} MATCH :fts LIMIT :cap)")
         return self.session.execute(counted, {"fts": expression, "cap": CANDIDATE_CAP + 1}).scalar_one()
 
-    def _head_candidates(
-        self, filter_checks: list[ColumnElement[bool]], after: tuple[int, int] | None
-    ) -> int:
+    def _head_candidates(self, after: tuple[int, int] | None) -> int:
         """PostgreSQL: how many rows the postings give that pass the filters, counted up to just
         past the cap, and the newest HEAD of them after the cursor (`self.head`), in one read of the
         GIN index: a count and then a sorted read walked it twice, a third of a first page's time."""
-        found = select(T.document_id, T.sort_key).where(self.candidates, *filter_checks)
+        found = select(T.document_id, T.sort_key).where(self.candidates, *self.filter_checks)
         found_cte = found.limit(CANDIDATE_CAP + 1).cte("found")
-        counted = select(func.count()).select_from(found_cte).scalar_subquery()
-        head = select(found_cte.c.document_id, found_cte.c.sort_key, counted)
+        counted = select(func.count()).select_from(found_cte)
+        head = select(found_cte.c.document_id, found_cte.c.sort_key, counted.scalar_subquery())
         if after is not None:
             head = head.where(tuple_(found_cte.c.sort_key, found_cte.c.document_id) < tuple_(*after))
         head = head.order_by(found_cte.c.sort_key.desc(), found_cte.c.document_id.desc()).limit(HEAD)
@@ -250,8 +248,7 @@ class _Plan:
             return int(rows[0][2])
         if after is None:
             return 0
-        inner = found.limit(CANDIDATE_CAP + 1).subquery()  # past the last candidate: count alone
-        return self.session.execute(select(func.count()).select_from(inner)).scalar_one()
+        return self.session.connection().execute(counted).scalar_one()  # past the last candidate
 
     def matching(self, *columns: Any) -> Select[Any]:
         """Rows that match, drawn through the postings when they are few, else by walking."""
@@ -280,7 +277,7 @@ class _Plan:
             if len(self.head) < HEAD:
                 return
             after = (self.head[-1][1], self.head[-1][0])
-        statement = select(T.document_id, T.sort_key).where(self.candidates, *self._filter_checks())
+        statement = select(T.document_id, T.sort_key).where(self.candidates, *self.filter_checks)
         if after is not None:
             statement = statement.where(tuple_(T.sort_key, T.document_id) < tuple_(*after))
         statement = statement.order_by(self.newest().desc(), T.document_id.desc())

@@ -134,9 +134,7 @@ def test_results_equal_a_scan_of_the_folded_texts(
     folded = {key: [fold(title), *fold_lines(body)] for key, (title, body) in documents.items()}
     wrong = []
     with corpus_archive() as session:
-        keys = {
-            key: value for key, value in session.execute(select(SearchText.document_id, SearchText.sort_key))
-        }
+        keys = dict(session.execute(select(SearchText.document_id, SearchText.sort_key)).all())
         for query in asked:
             hits = everything(session, query)
             assert len(hits) == len(set(hits)), f"{query!r}: a document on two pages"

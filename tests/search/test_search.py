@@ -212,6 +212,22 @@ def test_pages_stay_stable_while_documents_arrive(factory: sessionmaker[Session]
     assert [hit.document_id for hit in second.hits] == [ids[2], ids[1]]
 
 
+def test_a_cursor_past_the_last_match_gives_an_empty_page_and_the_total(
+    factory: sessionmaker[Session],
+) -> None:
+    older = doc("old", "旧声明", "关于芬太尼。", 0)
+    newer_id = store(factory, doc("new", "新声明", "关于芬太尼。", 1)).document_id
+    store(factory, older)
+    with factory() as session:
+        first = search(session, "芬太尼", limit=1)
+    assert store(factory, replace(older, body="关于关税。"), page="old v2").status == "changed"
+    with factory() as session:
+        second = search(session, "芬太尼", limit=1, cursor=first.next_cursor)
+    assert [hit.document_id for hit in first.hits] == [newer_id]
+    assert second.hits == [] and second.next_cursor is None
+    assert second.total == 1  # counted with no candidate left after the cursor
+
+
 def test_a_new_version_replaces_the_old_text(factory: sessionmaker[Session]) -> None:
     first = doc("v", "声明", "关于芬太尼的声明。")
     document_id = store(factory, first).document_id
